@@ -1,0 +1,290 @@
+"""``pantau``: one command for the worker, the embedded broker, replays, tails and rule tools."""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import nullcontext
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from streams.settings import FAST_JOIN, Settings, get_settings
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+def main() -> None:
+    """Pantau watches a stream of news articles and raises alerts when watch rules match.
+
+    \b
+    Quick start (embedded broker, seed articles):  pantau demo
+    Production: set PANTAU_BROKER and run `pantau worker` next to your Kafka.
+    """
+
+
+# ---- running ----------------------------------------------------------------------------------
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=9092, show_default=True, type=int)
+def broker(host: str, port: int) -> None:
+    """Run the embedded Kafka-compatible broker (Tansu, in memory) in the foreground."""
+    from streams.broker import broker_command
+
+    console.print(f"Tansu listening on {host}:{port} (PANTAU_BROKER=kafka://{host}:{port})")
+    os.execv(broker_command(host, port)[0], broker_command(host, port))
+
+
+@main.command()
+def worker() -> None:
+    """Run a Faust worker: consume articles, publish alerts (settings from PANTAU_*)."""
+    from faust import Worker
+
+    from streams import metrics
+    from streams.logs import configure_logging, dict_config
+
+    settings = get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    from streams.agents import app
+
+    app.conf.logging_config = dict_config(settings.log_format, settings.log_level)
+    metrics.serve(settings.metrics_host, settings.metrics_port)
+    Worker(app, loglevel=settings.log_level).execute_from_commandline()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--rate", type=float, default=0.0, help="Articles per second (0: as fast as possible).")
+@click.option("--loop", is_flag=True, help="Start again at the end, until Ctrl-C.")
+@click.option("--topic", default=None, help="Target topic (default: PANTAU_ARTICLES_TOPIC).")
+def replay(paths: tuple[Path, ...], rate: float, loop: bool, topic: str | None) -> None:
+    """Publish seed text files (title = first line) or JSON Lines articles as events."""
+    from rich.progress import Progress
+
+    from streams.replay import articles_from, make_producer, publish
+
+    settings = get_settings()
+    events = list(articles_from(paths))
+    producer = make_producer(settings.bootstrap_servers)
+    topic = topic or settings.articles_topic
+    rounds, total, started = 0, 0, time.monotonic()
+    try:
+        with Progress(console=errors, transient=False) as progress:
+            while True:
+                task = progress.add_task(f"round {rounds + 1} -> {topic}", total=len(events))
+                total += publish(producer, topic, events, rate,
+                                 on_sent=lambda _: progress.advance(task))
+                rounds += 1
+                if not loop:
+                    break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        producer.flush()
+        producer.close()
+    elapsed = time.monotonic() - started
+    errors.print(f"sent {total} articles to {topic} in {elapsed:.1f} s "
+                 f"({total / max(elapsed, 1e-9):.0f}/s, {rounds} round(s))")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print raw alert JSON, one per line.")
+@click.option("--from-beginning", is_flag=True, help="Start at the oldest alert, not the newest.")
+@click.option("--idle-timeout", type=float, default=None, help="Exit after N s without alerts.")
+def tail(as_json: bool, from_beginning: bool, idle_timeout: float | None) -> None:
+    """Follow the alerts topic and print each alert (no consumer group, so it starts at once)."""
+    from streams.models import Alert
+    from streams.tail import open_consumer, print_alert, records
+
+    settings = get_settings()
+    consumer = open_consumer(settings.bootstrap_servers, settings.alerts_topic, from_beginning)
+    try:
+        for record in records(consumer, idle_timeout):
+            if as_json:
+                click.echo(record.value.decode())
+            else:
+                print_alert(console, Alert.model_validate_json(record.value))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        consumer.close()
+
+
+@main.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("--rules", "rule_files", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Rule packs (default: PANTAU_RULE_FILES or the built-in pack).")
+def classify(file, rule_files: tuple[Path, ...]) -> None:
+    """Classify JSON Lines articles offline (no Kafka), one result line per input line.
+
+    Each input line needs `id` and `body` (`title` may be empty). Output, in input order:
+    {"article_id": ..., "rule_ids": [...], "alerts": [...]}. Bad lines are reported on stderr
+    with their line number and produce {"article_id": null, "error": ...}.
+    """
+    from streams.classify import BadRecord, Classifier, parse_record
+    from streams.models import ClassifyResult
+    from streams.rules.packs import load_ruleset
+
+    settings = get_settings()
+    classifier = Classifier(load_ruleset(list(rule_files) or settings.rule_files))
+    out = sys.stdout
+    failed = 0
+    for number, line in enumerate(file, start=1):
+        if not line.strip():
+            continue
+        try:
+            article = parse_record(line, settings.max_body_bytes)
+        except BadRecord as error:
+            failed += 1
+            errors.print(f"{getattr(file, 'name', '-')}:{number}: {error}")
+            out.write(json.dumps({"article_id": None, "line": number, "error": str(error)}) + "\n")
+            continue
+        alerts = classifier.classify(article)
+        result = ClassifyResult(article_id=article.id, rule_ids=[a.rule_id for a in alerts],
+                                alerts=alerts)
+        out.write(result.model_dump_json() + "\n")
+    out.flush()
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--duration", type=float, default=None,
+              help="Stop by itself after N seconds (default: run until Ctrl-C).")
+def demo(duration: float | None) -> None:
+    """Embedded broker + worker + the five seed articles, printing alerts as they arrive."""
+    from streams.broker import embedded_broker, stop_process
+
+    configured = os.environ.get("PANTAU_BROKER")
+    with embedded_broker() if not configured else nullcontext(configured) as url:
+        env = {**os.environ, **FAST_JOIN, "PANTAU_BROKER": url}
+        env.setdefault("PANTAU_LOG_FORMAT", "console")
+        log_path = Path(os.environ.get("TMPDIR", "/tmp")) / "pantau-demo-worker.log"
+        where = "embedded Tansu" if not configured else "your broker"
+        console.print(f"[bold]Pantau demo[/] on {where} at {url}; worker log: {log_path}")
+        with log_path.open("w") as log_file:
+            worker = subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=env,
+                                      stdout=log_file, stderr=subprocess.STDOUT)
+            try:
+                _demo_loop(Settings(broker=url), duration)
+            except KeyboardInterrupt:
+                console.print("\nstopping")
+            finally:
+                stop_process(worker)
+    console.print("stopped: worker and broker are down")
+
+
+def _demo_loop(settings: Settings, duration: float | None) -> None:
+    from streams.models import Alert
+    from streams.replay import articles_from, make_producer, publish
+    from streams.tail import open_consumer, print_alert, records
+
+    consumer = open_consumer(settings.bootstrap_servers, settings.alerts_topic, True)
+    producer = make_producer(settings.bootstrap_servers)
+    sent = publish(producer, settings.articles_topic, articles_from([SEEDS]))
+    producer.close()
+    console.print(f"replayed {sent} seed articles; alerts appear as the worker classifies them "
+                  "(the first takes a few seconds while the worker joins its group). Ctrl-C stops.")
+    started, count = time.monotonic(), 0
+    try:
+        for record in records(consumer, idle_timeout=duration):
+            print_alert(console, Alert.model_validate_json(record.value))
+            count += 1
+            if duration is not None and time.monotonic() - started > duration:
+                break
+    finally:
+        consumer.close()
+        console.print(f"{count} alerts")
+
+
+# ---- rules ------------------------------------------------------------------------------------
+@main.group()
+def rules() -> None:
+    """Validate and explain watch rules."""
+
+
+@rules.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def rules_check(files: tuple[Path, ...]) -> None:
+    """Validate rule packs and list their rules; exit 1 on the first error (file:line:col)."""
+    from streams.rules.packs import RulePackError, load_ruleset
+
+    try:
+        ruleset = load_ruleset(list(files))
+    except RulePackError as error:
+        errors.print(f"[red]error[/] {error}")
+        sys.exit(1)
+    for compiled in ruleset.rules:
+        rule = compiled.rule
+        console.print(f"{rule.id:<26} v{rule.version:<4} {rule.severity:<8} {rule.title}")
+    console.print(f"{len(ruleset.rules)} rules, {len(ruleset.terms)} terms, "
+                  f"rule-set version {ruleset.version}: OK")
+
+
+@rules.command("explain")
+@click.argument("rule_id")
+@click.argument("text_or_file")
+@click.option("--rules", "rule_files", multiple=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--title", default="", help="Headline to match as the title field.")
+@click.option("--language", default=None, help="Article language (detected when absent).")
+def rules_explain(rule_id: str, text_or_file: str, rule_files, title: str, language) -> None:
+    """Show which terms of RULE_ID matched where in TEXT (or a file), and why it fired or not."""
+    from streams.models import Article
+    from streams.rules.matcher import explain
+    from streams.rules.packs import load_ruleset
+    from streams.text.document import Document
+
+    path = Path(text_or_file)
+    body = path.read_text(encoding="utf-8") if path.is_file() else text_or_file
+    ruleset = load_ruleset(list(rule_files) or get_settings().rule_files)
+    document = Document.from_article(
+        Article(id="explain", title=title, body=body, language=language)
+    )
+    try:
+        result = explain(ruleset, rule_id, document)
+    except KeyError as error:
+        errors.print(f"[red]error[/] {error.args[0]}")
+        sys.exit(2)
+    console.print(f"rule [bold]{rule_id}[/]: {result.rule.rule.query}")
+    console.print(f"language: {document.language or 'unknown'}")
+    for label, places in sorted(result.found.items()):
+        where = ", ".join(f"{t.text!r}@{t.start}" for t in places[:6])
+        more = f" (+{len(places) - 6})" if len(places) > 6 else ""
+        console.print(f"  term {label!r}: {where}{more}")
+    if not result.found:
+        console.print("  no term of the rule occurs in the text")
+    verdict = "[green]FIRED[/]" if result.fired else "[yellow]did not fire[/]"
+    console.print(f"{verdict}: {result.reason}")
+    if result.match:
+        for evidence in result.match.evidence:
+            console.print(f"  {evidence.field}: {evidence.snippet}")
+
+
+# ---- schemas ----------------------------------------------------------------------------------
+@main.command()
+@click.option("--check", is_flag=True, help="Exit 1 if schemas/ differs from the models.")
+def schemas(check: bool) -> None:
+    """Write the JSON Schemas of article, alert and rule pack into schemas/."""
+    from streams.schemas import generated
+
+    stale = []
+    for name, text in generated().items():
+        path = SCHEMAS / name
+        if check:
+            if not path.exists() or path.read_text() != text:
+                stale.append(name)
+        else:
+            SCHEMAS.mkdir(exist_ok=True)
+            path.write_text(text)
+            console.print(f"wrote {path}")
+    if stale:
+        errors.print(f"schemas out of date: {', '.join(stale)}; run `pantau schemas`")
+        sys.exit(1)

@@ -1,0 +1,161 @@
+"""The messages Pantau reads and writes, and the rules it runs: one pydantic module.
+
+The JSON Schemas in ``schemas/`` are generated from these classes (``pantau schemas``), so a
+subscriber in any language can validate what it receives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Severity = Literal["low", "medium", "high", "critical"]
+FieldName = Literal["title", "body"]
+LANGUAGE_CODE = r"^[a-z]{2,3}$"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Article(BaseModel):
+    """One news article event on the articles topic. Only ``id`` and some text are required."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+    id: str = Field(min_length=1, max_length=512, description="Stable id of the article.")
+    title: str = Field("", description="Headline; may be empty.")
+    body: str = Field("", description="Plain text or HTML; HTML is cleaned before matching.")
+    source: str | None = Field(None, description="Outlet name or domain.")
+    url: str | None = None
+    language: str | None = Field(
+        None, pattern=LANGUAGE_CODE, description="ISO 639-1 code; detected when absent."
+    )
+    published_at: datetime | None = Field(None, description="When the outlet published it.")
+    received_at: datetime | None = Field(None, description="When Pantau's producer received it.")
+
+    @model_validator(mode="after")
+    def _has_text(self) -> Article:
+        if not self.title.strip() and not self.body.strip():
+            raise ValueError("title and body are both empty")
+        return self
+
+
+class MatchedTerm(BaseModel):
+    """One word of evidence: what the rule asked for and where the text has it."""
+
+    term: str = Field(description="The rule term that matched, e.g. 'kerah' or 'ratif*'.")
+    text: str = Field(description="The words as they appear in the article.")
+    start: int = Field(ge=0, description="Character offset in the field's original text.")
+    end: int = Field(ge=0, description="Offset one past the last character.")
+
+
+class Evidence(BaseModel):
+    """A sentence that made the rule fire, with the matched words located in it."""
+
+    field: FieldName
+    snippet: str = Field(description="The sentence, as in the original text.")
+    start: int = Field(ge=0, description="Offset of the snippet in the field's text.")
+    end: int = Field(ge=0)
+    terms: list[MatchedTerm]
+
+
+class AlertArticle(BaseModel):
+    """The article an alert is about, enough to show and link it without a lookup."""
+
+    id: str
+    title: str
+    url: str | None = None
+    source: str | None = None
+    language: str | None = None
+    published_at: datetime | None = None
+
+
+class Alert(BaseModel):
+    """A rule matched an article. Keyed on the alerts topic by ``alert_id``."""
+
+    alert_id: str = Field(description="Same article + rule + rule version -> same id.")
+    rule_id: str
+    rule_version: str
+    rule_title: str
+    severity: Severity
+    article: AlertArticle
+    score: float = Field(ge=0, description="Evidence weight; title matches count more.")
+    evidence: list[Evidence]
+    countries: list[str] = Field(description="ISO 3166-1 alpha-2 codes in the evidence.")
+    detected_at: datetime = Field(default_factory=utcnow)
+
+    @staticmethod
+    def make_id(article_id: str, rule_id: str, rule_version: str) -> str:
+        """Deterministic, so subscribers can drop the duplicates that at-least-once allows."""
+        key = "\x1f".join((article_id, rule_id, rule_version)).encode()
+        return hashlib.sha256(key).hexdigest()[:32]
+
+
+RULE_ID = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+
+
+class Rule(BaseModel):
+    """A watch rule: a query over concepts and terms, and what to call its alerts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=RULE_ID.pattern, description="snake_case, unique in a pack.")
+    title: str = Field(min_length=1)
+    description: str = Field("", description="What counts and what does not.")
+    severity: Severity = "medium"
+    tags: list[str] = Field(default_factory=list)
+    version: str = Field("1", min_length=1, description="Bump it when the query changes.")
+    enabled: bool = True
+    query: str = Field(min_length=1, description="Query in the Pantau rule language.")
+    languages: list[str] = Field(
+        default_factory=list, description="Only articles in these languages; empty means all."
+    )
+    min_terms: int = Field(1, ge=1, description="Distinct evidence terms needed to fire.")
+    near_scope: Literal["sentence", "field"] = Field(
+        "sentence", description="Whether NEAR may reach across sentences of a field."
+    )
+
+
+class RulePack(BaseModel):
+    """A YAML rule file: shared concepts, then rules that refer to them as ``@name``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field("1", min_length=1, description="Version of the pack as a whole.")
+    concepts: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict, description="name -> language -> terms."
+    )
+    rules: list[Rule]
+
+    @field_validator("concepts")
+    @classmethod
+    def _concept_names(cls, value: dict[str, dict[str, list[str]]]) -> dict:
+        for name, by_language in value.items():
+            if not RULE_ID.match(name):
+                raise ValueError(f"concept name {name!r} must be snake_case")
+            for language in by_language:
+                if not re.match(LANGUAGE_CODE, language):
+                    raise ValueError(f"concept {name!r}: {language!r} is not a language code")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> RulePack:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.id in seen:
+                raise ValueError(f"rule id {rule.id!r} appears twice")
+            seen.add(rule.id)
+        return self
+
+
+class ClassifyResult(BaseModel):
+    """One output line of ``pantau classify``."""
+
+    article_id: str
+    rule_ids: list[str]
+    alerts: list[Alert]

@@ -1,0 +1,77 @@
+"""The `pantau` command as a user runs it: real subprocesses, real files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from streams.replay import articles_from
+
+from .conftest import EXPECTED_SEED_ALERTS, ROOT, SEEDS
+
+
+def pantau(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "streams", *args],
+        input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=120,
+    )
+
+
+def test_classify_reads_jsonl_from_stdin_and_keeps_input_order():
+    events = list(articles_from([SEEDS]))
+    lines = [json.dumps({"id": e["id"], "title": e["title"], "body": e["body"]}) for e in events]
+    lines.insert(2, json.dumps({"id": "weather", "title": "", "body": "Hujan turun di Bogor."}))
+    result = pantau("classify", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["article_id"] for r in rows] == [json.loads(line)["id"] for line in lines]
+    assert rows[2]["rule_ids"] == [] and rows[2]["alerts"] == []
+    found = {
+        (r["article_id"][:3], rule)
+        for r in rows
+        for rule in r["rule_ids"]
+        if rule in {"treaty_ratified", "troop_deployment"}
+    }
+    assert found == EXPECTED_SEED_ALERTS
+    assert all(len(r["alerts"]) == len(r["rule_ids"]) for r in rows)
+
+
+def test_classify_reports_bad_lines_with_their_number_and_fails(tmp_path):
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"id": "ok", "body": "Hujan."}\n{"id": 5\n{"id": "e", "body": ""}\n')
+    result = pantau("classify", str(path))
+    assert result.returncode == 1
+    assert f"{path}:2: not_json" in result.stderr and f"{path}:3: empty_text" in result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r.get("article_id") for r in rows] == ["ok", None, None]
+
+
+def test_rules_check_lists_rules_and_fails_with_a_located_error(tmp_path):
+    ok = pantau("rules", "check", str(ROOT / "streams/rules/packs/default.yaml"))
+    assert ok.returncode == 0, ok.stderr
+    assert "treaty_ratified" in ok.stdout and "troop_deployment" in ok.stdout
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - id: broken\n    title: Broken\n    query: 'a AND (b OR'\n")
+    result = pantau("rules", "check", str(bad))
+    assert result.returncode == 1
+    assert f"{bad}:4:" in result.stderr and "expected" in result.stderr
+
+
+def test_rules_explain_says_why():
+    fired = pantau("rules", "explain", "treaty_ratified",
+                   "Parlemen Rusia meratifikasi perjanjian pertahanan dengan Korea Utara.")
+    assert fired.returncode == 0, fired.stderr
+    assert "FIRED" in fired.stdout and "meratifikasi" in fired.stdout
+    silent = pantau("rules", "explain", "treaty_ratified", "Kedua negara menandatangani pakta.")
+    assert "did not fire" in silent.stdout
+
+
+def test_help_lists_every_command():
+    result = pantau("--help")
+    for command in ("broker", "worker", "replay", "tail", "classify", "demo", "rules"):
+        assert command in result.stdout
+
+
+def test_schemas_are_current():
+    assert pantau("schemas", "--check").returncode == 0

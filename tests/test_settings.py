@@ -1,0 +1,30 @@
+"""One settings object, read from PANTAU_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streams.settings import DEFAULT_PACK, Settings
+
+
+def test_defaults_are_usable_on_a_laptop(monkeypatch):
+    for key in list(__import__("os").environ):
+        if key.startswith("PANTAU_"):
+            monkeypatch.delenv(key)
+    settings = Settings()
+    assert settings.broker == "kafka://127.0.0.1:9092"
+    assert settings.articles_topic == "articles" and settings.alerts_topic == "alerts"
+    assert settings.dead_letter_topic == "articles.dlq"
+    assert settings.rule_files == [DEFAULT_PACK] and DEFAULT_PACK.exists()
+
+
+def test_environment_overrides(monkeypatch):
+    monkeypatch.setenv("PANTAU_BROKER", "kafka://k1:9092;k2:9093")
+    monkeypatch.setenv("PANTAU_ARTICLES_TOPIC", "news")
+    monkeypatch.setenv("PANTAU_RULE_FILES", '["a.yaml", "b.yaml"]')
+    monkeypatch.setenv("PANTAU_METRICS_PORT", "9200")
+    settings = Settings()
+    assert settings.bootstrap_servers == ["k1:9092", "k2:9093"]
+    assert settings.dead_letter_topic == "news.dlq"
+    assert settings.rule_files == [Path("a.yaml"), Path("b.yaml")]
+    assert settings.metrics_port == 9200
