@@ -1,0 +1,281 @@
+"""Compile rule packs into a :class:`RuleSet`: term tables, query plans and a presearch index.
+
+Every distinct term (word, wildcard prefix or phrase word, per language) gets an integer id and
+the set of morphology keys it matches. A document word is looked up once per rule set (cached)
+to the term ids it satisfies. Each rule also gets *clauses*, a necessary condition in
+conjunctive form ("one of these terms, and one of those"); the rule is indexed under the terms
+of its most selective clause, so an article only ever evaluates the rules whose anchor terms it
+contains: cost O(tokens + candidate rules), not O(rules x text).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from streams.models import Rule, RulePack
+from streams.rules import language as q
+from streams.text.morphology import term_keys, token_keys
+from streams.text.normalise import tokenise
+
+LANGUAGES = ("en", "id")  # morphology paths for words written directly in a query
+
+
+@dataclass(frozen=True)
+class Term:
+    """A leaf the matcher looks up: ``label`` is what an analyst wrote, for evidence."""
+
+    id: int
+    label: str
+    prefix: bool = False
+
+
+# ---- compiled plan nodes (the same shapes as the syntax tree, with term ids at the leaves) ----
+@dataclass(frozen=True)
+class TermNode:
+    term: int
+
+
+@dataclass(frozen=True)
+class PhraseNode:
+    terms: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class AnyNode:
+    children: tuple[Plan, ...]
+
+
+@dataclass(frozen=True)
+class AllNode:
+    children: tuple[Plan, ...]
+
+
+@dataclass(frozen=True)
+class ButNotNode:
+    keep: Plan
+    drop: Plan
+
+
+@dataclass(frozen=True)
+class NearNode:
+    left: Plan
+    right: Plan
+    distance: int
+    ordered: bool
+
+
+@dataclass(frozen=True)
+class NotNearNode:
+    keep: Plan
+    guard: Plan
+    distance: int
+
+
+@dataclass(frozen=True)
+class ScopedNode:
+    field: int
+    child: Plan
+
+
+Plan = TermNode | PhraseNode | AnyNode | AllNode | ButNotNode | NearNode | NotNearNode | ScopedNode
+
+FIELD_INDEX = {"title": 0, "body": 1}
+
+
+@dataclass
+class CompiledRule:
+    rule: Rule
+    plan: Plan
+    clauses: tuple[frozenset[int], ...]
+
+
+class UnknownConcept(ValueError):
+    def __init__(self, rule_id: str, name: str):
+        self.rule_id, self.name = rule_id, name
+        super().__init__(f"rule {rule_id!r} refers to @{name}, which no pack defines")
+
+
+@dataclass
+class RuleSet:
+    """Everything the matcher needs, immutable once built so workers can swap it atomically."""
+
+    rules: list[CompiledRule]
+    terms: list[Term]
+    version: str
+    key_terms: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    prefix_terms: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    anchors: dict[int, tuple[int, ...]] = field(default_factory=dict)  # term id -> rule indexes
+    _word_terms: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
+
+    def terms_of_word(self, word: str) -> tuple[int, ...]:
+        """Term ids a normalised document word satisfies; cached per rule set."""
+        found = self._word_terms.get(word)
+        if found is None:
+            ids: set[int] = set()
+            for key in token_keys(word):
+                ids.update(self.key_terms.get(key, ()))
+            for length in self._prefix_lengths:
+                ids.update(self.prefix_terms.get(word[:length], ()))
+            found = tuple(sorted(ids))
+            if len(self._word_terms) > 500_000:
+                self._word_terms.clear()
+            self._word_terms[word] = found
+        return found
+
+    @property
+    def _prefix_lengths(self) -> list[int]:
+        return self.__dict__.setdefault(
+            "_lengths", sorted({len(prefix) for prefix in self.prefix_terms})
+        )
+
+    def candidates(self, present: set[int]) -> list[CompiledRule]:
+        """Rules whose necessary clauses all meet the document's terms (the presearch)."""
+        indexes: set[int] = set()
+        for term in present:
+            indexes.update(self.anchors.get(term, ()))
+        return [
+            self.rules[i]
+            for i in sorted(indexes)
+            if all(not clause.isdisjoint(present) for clause in self.rules[i].clauses)
+        ]
+
+
+class _Builder:
+    def __init__(self, concepts: dict[str, dict[str, list[str]]]):
+        self.concepts = concepts
+        self.terms: list[Term] = []
+        self.key_terms: dict[str, set[int]] = defaultdict(set)
+        self.prefix_terms: dict[str, set[int]] = defaultdict(set)
+        self._ids: dict[tuple, int] = {}
+        self._concept_plans: dict[str, Plan] = {}
+
+    def _term(self, label: str, identity: tuple, keys: Iterable[str], prefix: str = "") -> int:
+        term_id = self._ids.get(identity)
+        if term_id is None:
+            term_id = self._ids[identity] = len(self.terms)
+            self.terms.append(Term(term_id, label, prefix=bool(prefix)))
+            for key in keys:
+                self.key_terms[key].add(term_id)
+            if prefix:
+                self.prefix_terms[prefix].add(term_id)
+        return term_id
+
+    def word(self, text: str, languages: tuple[str, ...]) -> Plan:
+        words = tokenise("term", text).words
+        if len(words) != 1:
+            return self.phrase(words, languages, label=text)
+        norm = words[0]
+        keys = {key for language in languages for key in term_keys(norm, language)}
+        return TermNode(self._term(text, ("word", norm, languages), keys))
+
+    def prefix(self, text: str) -> Plan:
+        words = tokenise("term", text).words
+        stem = "".join(words)
+        return TermNode(self._term(f"{text}*", ("prefix", stem), (), prefix=stem))
+
+    def phrase(self, words: Iterable[str], languages: tuple[str, ...], label: str = "") -> Plan:
+        ids = []
+        for norm in (w for part in words for w in tokenise("term", part).words):
+            keys = {key for language in languages for key in term_keys(norm, language)}
+            ids.append(self._term(norm, ("word", norm, languages), keys))
+        if not ids:
+            raise ValueError(f"phrase {label!r} has no words")
+        return PhraseNode(tuple(ids)) if len(ids) > 1 else TermNode(ids[0])
+
+    def concept(self, name: str, rule_id: str) -> Plan:
+        plan = self._concept_plans.get(name)
+        if plan is None:
+            if name not in self.concepts:
+                raise UnknownConcept(rule_id, name)
+            alternatives: list[Plan] = []
+            for lang, entries in self.concepts[name].items():
+                for entry in entries:
+                    alternatives.append(self.entry(entry.strip(), (lang,)))
+            plan = self._concept_plans[name] = AnyNode(tuple(alternatives))
+        return plan
+
+    def entry(self, text: str, languages: tuple[str, ...]) -> Plan:
+        """A concept list entry: a word, a wildcard ``ratif*`` or several words (a phrase)."""
+        if text.endswith("*") and " " not in text:
+            return self.prefix(text[:-1])
+        return self.word(text.strip('"'), languages)
+
+    def plan(self, node: q.Node, rule_id: str) -> Plan:
+        match node:
+            case q.Word(text):
+                return self.word(text, LANGUAGES)
+            case q.Prefix(text):
+                return self.prefix(text)
+            case q.Phrase(words):
+                return self.phrase(words, LANGUAGES, label=" ".join(words))
+            case q.ConceptRef(name):
+                return self.concept(name, rule_id)
+            case q.AnyOf(children):
+                return AnyNode(tuple(self.plan(c, rule_id) for c in children))
+            case q.AllOf(children):
+                return AllNode(tuple(self.plan(c, rule_id) for c in children))
+            case q.ButNot(keep, drop):
+                return ButNotNode(self.plan(keep, rule_id), self.plan(drop, rule_id))
+            case q.Near(left, right, distance, ordered):
+                return NearNode(
+                    self.plan(left, rule_id), self.plan(right, rule_id), distance, ordered
+                )
+            case q.NotNear(keep, guard, distance):
+                return NotNearNode(self.plan(keep, rule_id), self.plan(guard, rule_id), distance)
+            case q.Scoped(name, child):
+                return ScopedNode(FIELD_INDEX[name], self.plan(child, rule_id))
+        raise TypeError(f"unknown query node {node!r}")
+
+
+def clauses(plan: Plan) -> list[frozenset[int]]:
+    """A necessary condition for ``plan`` to match: every clause must meet the document."""
+    match plan:
+        case TermNode(term):
+            return [frozenset((term,))]
+        case PhraseNode(terms):
+            return [frozenset((t,)) for t in terms]
+        case AnyNode(children):
+            return [frozenset().union(*(min(clauses(c), key=len) for c in children))]
+        case AllNode(children):
+            return [clause for c in children for clause in clauses(c)]
+        case NearNode(left, right, _, _):
+            return clauses(left) + clauses(right)
+        case ButNotNode(keep, _) | NotNearNode(keep, _, _) | ScopedNode(_, keep):
+            return clauses(keep)
+    raise TypeError(f"unknown plan node {plan!r}")
+
+
+def pack_version(packs: Iterable[RulePack]) -> str:
+    """A short content hash: two workers with the same rules report the same version."""
+    canonical = json.dumps([p.model_dump(mode="json") for p in packs], sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+
+def compile_packs(packs: list[RulePack]) -> RuleSet:
+    """Build a rule set from parsed packs; concepts of all packs are visible to all rules."""
+    concepts: dict[str, dict[str, list[str]]] = {}
+    for pack in packs:
+        concepts.update(pack.concepts)
+    builder = _Builder(concepts)
+    compiled = []
+    for pack in packs:
+        for rule in pack.rules:
+            if rule.enabled:
+                plan = builder.plan(q.parse_query(rule.query), rule.id)
+                compiled.append(CompiledRule(rule, plan, tuple(sorted(set(clauses(plan)), key=len))))
+    anchors: dict[int, list[int]] = defaultdict(list)
+    for index, rule in enumerate(compiled):
+        for term in rule.clauses[0]:
+            anchors[term].append(index)
+    return RuleSet(
+        rules=compiled,
+        terms=builder.terms,
+        version=pack_version(packs),
+        key_terms={k: tuple(sorted(v)) for k, v in builder.key_terms.items()},
+        prefix_terms={k: tuple(sorted(v)) for k, v in builder.prefix_terms.items()},
+        anchors={k: tuple(v) for k, v in anchors.items()},
+    )

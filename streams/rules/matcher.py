@@ -1,0 +1,276 @@
+"""Run a compiled :class:`RuleSet` over a :class:`Document` and explain every match.
+
+A plan node evaluates to *hits*: spans of words in one field and sentence, each carrying the
+(word position, term id) pairs that are its evidence. Proximity compares spans inside a
+sentence (or a whole field when a rule asks for it); ``NOT`` works on the document, ``NOT
+NEAR/n`` on each hit. Work per node is bounded by the hits of its children, never by rules x
+text, and nothing here backtracks.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from dataclasses import dataclass
+
+from streams.models import Evidence, MatchedTerm
+from streams.rules.compiler import (
+    AllNode,
+    AnyNode,
+    ButNotNode,
+    CompiledRule,
+    NearNode,
+    NotNearNode,
+    PhraseNode,
+    Plan,
+    RuleSet,
+    ScopedNode,
+    TermNode,
+)
+from streams.text.countries import default_countries
+from streams.text.document import FIELDS, Document
+
+TITLE_WEIGHT = 2.0
+MAX_EVIDENCE_SENTENCES = 5
+ALL_FIELDS = (0, 1)
+
+# (field, sentence, first word, last word, ((word, term id), ...))
+Hit = tuple[int, int, int, int, tuple[tuple[int, int], ...]]
+
+
+@dataclass
+class RuleMatch:
+    """A rule that fired on a document, with the evidence a person needs to trust it."""
+
+    rule: CompiledRule
+    evidence: list[Evidence]
+    score: float
+    countries: list[str]
+
+
+@dataclass
+class Explanation:
+    """Why a rule did or did not fire, for ``pantau rules explain``."""
+
+    rule: CompiledRule
+    fired: bool
+    reason: str
+    found: dict[str, list[MatchedTerm]]
+    match: RuleMatch | None
+
+
+class _Evaluator:
+    def __init__(self, document: Document, postings: list[dict[int, list[int]]], scope: str):
+        self.document = document
+        self.postings = postings
+        self.sentence_scope = scope == "sentence"
+
+    def hits(self, plan: Plan, fields: tuple[int, ...] = ALL_FIELDS) -> list[Hit]:
+        match plan:
+            case TermNode(term):
+                return [
+                    (f, self.document.fields[f].sentence_of[p], p, p, ((p, term),))
+                    for f in fields
+                    for p in self.postings[f].get(term, ())
+                ]
+            case PhraseNode(terms):
+                return self._phrase(terms, fields)
+            case AnyNode(children):
+                return [hit for child in children for hit in self.hits(child, fields)]
+            case AllNode(children):
+                found = []
+                for child in children:
+                    child_hits = self.hits(child, fields)
+                    if not child_hits:
+                        return []
+                    found.extend(child_hits)
+                return found
+            case ButNotNode(keep, drop):
+                return [] if self.hits(drop, fields) else self.hits(keep, fields)
+            case NearNode(left, right, distance, ordered):
+                return self._near(left, right, distance, ordered, fields)
+            case NotNearNode(keep, guard, distance):
+                kept = self.hits(keep, fields)
+                if not kept:
+                    return []
+                guards = self._grouped(self.hits(guard, fields))
+                return [h for h in kept if self._nearest(h, guards, distance, False) is None]
+            case ScopedNode(field_index, child):
+                narrowed = tuple(f for f in fields if f == field_index)
+                return self.hits(child, narrowed) if narrowed else []
+        raise TypeError(f"unknown plan node {plan!r}")
+
+    def _phrase(self, terms: tuple[int, ...], fields: tuple[int, ...]) -> list[Hit]:
+        found = []
+        for f in fields:
+            postings = self.postings[f]
+            following = [set(postings.get(t, ())) for t in terms[1:]]
+            sentence_of = self.document.fields[f].sentence_of
+            for p in postings.get(terms[0], ()):
+                if all(p + i + 1 in positions for i, positions in enumerate(following)):
+                    last = p + len(terms) - 1
+                    evidence = tuple((p + i, t) for i, t in enumerate(terms))
+                    found.append((f, sentence_of[p], p, last, evidence))
+        return found
+
+    def _group_key(self, hit: Hit) -> tuple[int, int]:
+        return (hit[0], hit[1]) if self.sentence_scope else (hit[0], 0)
+
+    def _grouped(self, hits: list[Hit]) -> dict[tuple[int, int], tuple[list[int], list[Hit], int]]:
+        """Hits by field (and sentence), sorted by first word, with their widest span."""
+        groups: dict[tuple[int, int], list[Hit]] = defaultdict(list)
+        for hit in hits:
+            groups[self._group_key(hit)].append(hit)
+        out = {}
+        for key, members in groups.items():
+            members.sort(key=lambda h: h[2])
+            widest = max(h[3] - h[2] for h in members)
+            out[key] = ([h[2] for h in members], members, widest)
+        return out
+
+    def _nearest(self, hit: Hit, groups: dict, distance: int, ordered: bool) -> Hit | None:
+        group = groups.get(self._group_key(hit))
+        if group is None:
+            return None
+        starts, members, widest = group
+        low = hit[2] - distance - widest if not ordered else hit[3] + 1
+        high = hit[3] + distance
+        best, best_gap = None, distance + 1
+        for other in members[bisect_left(starts, low) : bisect_right(starts, high)]:
+            if other[2] > hit[3]:
+                gap = other[2] - hit[3]
+            elif other[3] < hit[2] and not ordered:
+                gap = hit[2] - other[3]
+            else:
+                continue  # overlapping spans are one place, not two near each other
+            if gap < best_gap:
+                best, best_gap = other, gap
+        return best
+
+    def _near(self, left: Plan, right: Plan, distance: int, ordered: bool, fields) -> list[Hit]:
+        lefts = self.hits(left, fields)
+        if not lefts:
+            return []
+        rights = self.hits(right, fields)
+        if not rights:
+            return []
+        groups = self._grouped(rights)
+        found = []
+        for hit in lefts:
+            other = self._nearest(hit, groups, distance, ordered)
+            if other is not None:
+                lo, hi = min(hit[2], other[2]), max(hit[3], other[3])
+                found.append((hit[0], hit[1], lo, hi, hit[4] + other[4]))
+        return found
+
+
+def _postings(ruleset: RuleSet, document: Document) -> list[dict[int, list[int]]]:
+    """Per field: term id -> word positions, for the words that satisfy any rule term."""
+    result = []
+    for text_field in document.fields:
+        postings: dict[int, list[int]] = defaultdict(list)
+        terms_of = ruleset.terms_of_word
+        for position, word in enumerate(text_field.words):
+            for term in terms_of(word):
+                postings[term].append(position)
+        result.append(postings)
+    return result
+
+
+def _language_allowed(rule: CompiledRule, document: Document) -> bool:
+    return not rule.rule.languages or (document.language in rule.rule.languages)
+
+
+def _distinct_terms(hits: list[Hit]) -> set[int]:
+    return {term for hit in hits for _, term in hit[4]}
+
+
+def _matched_term(ruleset: RuleSet, document: Document, f: int, position: int, term: int):
+    text_field = document.fields[f]
+    start, end = text_field.starts[position], text_field.ends[position]
+    label = ruleset.terms[term].label
+    return MatchedTerm(term=label, text=text_field.text[start:end], start=start, end=end)
+
+
+def _build_match(ruleset: RuleSet, rule: CompiledRule, document: Document, hits: list[Hit]):
+    by_sentence: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    for f, sentence, _, _, evidence in hits:
+        for position, term in evidence:
+            by_sentence[(f, sentence)].setdefault(position, term)
+    ranked = sorted(by_sentence.items(), key=lambda kv: (kv[0][0], -len(kv[1]), kv[0][1]))
+    evidence_list, score, countries = [], 0.0, set()
+    for (f, sentence), words in ranked[:MAX_EVIDENCE_SENTENCES]:
+        text_field = document.fields[f]
+        start, end = text_field.sentence_span(sentence)
+        terms = [_matched_term(ruleset, document, f, p, t) for p, t in sorted(words.items())]
+        evidence_list.append(
+            Evidence(field=FIELDS[f], snippet=text_field.text[start:end], start=start, end=end,
+                     terms=terms)
+        )
+        score += (TITLE_WEIGHT if f == 0 else 1.0) * len(set(words.values()))
+        countries.update(_sentence_countries(document, f, sentence))
+    return RuleMatch(rule, evidence_list, round(score, 3), sorted(countries))
+
+
+def _sentence_countries(document: Document, f: int, sentence: int) -> set[str]:
+    text_field = document.fields[f]
+    lo = bisect_left(text_field.sentence_of, sentence)
+    hi = bisect_right(text_field.sentence_of, sentence)
+    originals = [text_field.text[s:e] for s, e in zip(text_field.starts[lo:hi],
+                                                       text_field.ends[lo:hi], strict=True)]
+    found = default_countries().find(text_field.words[lo:hi], originals)
+    return {code for _, _, code in found}
+
+
+def match_document(ruleset: RuleSet, document: Document) -> list[RuleMatch]:
+    """Every rule that fires on the document, in rule order."""
+    postings = _postings(ruleset, document)
+    present = {term for field_postings in postings for term in field_postings}
+    matches = []
+    for rule in ruleset.candidates(present):
+        if not _language_allowed(rule, document):
+            continue
+        hits = _Evaluator(document, postings, rule.rule.near_scope).hits(rule.plan)
+        if hits and len(_distinct_terms(hits)) >= rule.rule.min_terms:
+            matches.append(_build_match(ruleset, rule, document, hits))
+    return matches
+
+
+def explain(ruleset: RuleSet, rule_id: str, document: Document) -> Explanation:
+    """Evaluate one rule without the presearch shortcut and say why it did or did not fire."""
+    rule = next((r for r in ruleset.rules if r.rule.id == rule_id), None)
+    if rule is None:
+        raise KeyError(f"no enabled rule {rule_id!r}; known: {[r.rule.id for r in ruleset.rules]}")
+    postings = _postings(ruleset, document)
+    evaluator = _Evaluator(document, postings, rule.rule.near_scope)
+    found: dict[str, list[MatchedTerm]] = defaultdict(list)
+    for f, postings in enumerate(evaluator.postings):
+        for term, positions in postings.items():
+            for p in positions:
+                found[ruleset.terms[term].label].append(
+                    _matched_term(ruleset, document, f, p, term)
+                )
+    if not _language_allowed(rule, document):
+        reason = f"article language {document.language!r} is not in {rule.rule.languages}"
+        return Explanation(rule, False, reason, dict(found), None)
+    hits = evaluator.hits(rule.plan)
+    distinct = len(_distinct_terms(hits))
+    if not hits:
+        present = {term for field_postings in postings for term in field_postings}
+        missing = [
+            sorted(ruleset.terms[t].label for t in clause)
+            for clause in rule.clauses
+            if clause.isdisjoint(present)
+        ]
+        reason = (
+            f"no clause of the query holds; missing one of: {missing[0][:12]}"
+            if missing
+            else "the terms are present but not in the required arrangement "
+            "(proximity, field, sentence or a NOT / NOT NEAR guard)"
+        )
+        return Explanation(rule, False, reason, dict(found), None)
+    if distinct < rule.rule.min_terms:
+        reason = f"only {distinct} distinct evidence terms; the rule needs {rule.rule.min_terms}"
+        return Explanation(rule, False, reason, dict(found), None)
+    match = _build_match(ruleset, rule, document, hits)
+    return Explanation(rule, True, f"fired with score {match.score}", dict(found), match)
