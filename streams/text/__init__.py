@@ -1,0 +1,1 @@
+"""Text handling: normalisation, morphology, languages and country names."""
