@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import nullcontext
 import subprocess
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -17,8 +17,8 @@ from streams.settings import FAST_JOIN, Settings, get_settings
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
-console = Console(highlight=False)
-errors = Console(stderr=True, highlight=False)
+console = Console(highlight=False, soft_wrap=True)
+errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -62,7 +62,9 @@ def worker() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--rate", type=float, default=0.0, help="Articles per second (0: as fast as possible).")
+@click.option(
+    "--rate", type=float, default=0.0, help="Articles per second (0: as fast as possible)."
+)
 @click.option("--loop", is_flag=True, help="Start again at the end, until Ctrl-C.")
 @click.option("--topic", default=None, help="Target topic (default: PANTAU_ARTICLES_TOPIC).")
 def replay(paths: tuple[Path, ...], rate: float, loop: bool, topic: str | None) -> None:
@@ -80,8 +82,13 @@ def replay(paths: tuple[Path, ...], rate: float, loop: bool, topic: str | None) 
         with Progress(console=errors, transient=False) as progress:
             while True:
                 task = progress.add_task(f"round {rounds + 1} -> {topic}", total=len(events))
-                total += publish(producer, topic, events, rate,
-                                 on_sent=lambda _: progress.advance(task))
+                total += publish(
+                    producer,
+                    topic,
+                    events,
+                    rate,
+                    on_sent=lambda _, task=task: progress.advance(task),
+                )
                 rounds += 1
                 if not loop:
                     break
@@ -91,8 +98,10 @@ def replay(paths: tuple[Path, ...], rate: float, loop: bool, topic: str | None) 
         producer.flush()
         producer.close()
     elapsed = time.monotonic() - started
-    errors.print(f"sent {total} articles to {topic} in {elapsed:.1f} s "
-                 f"({total / max(elapsed, 1e-9):.0f}/s, {rounds} round(s))")
+    errors.print(
+        f"sent {total} articles to {topic} in {elapsed:.1f} s "
+        f"({total / max(elapsed, 1e-9):.0f}/s, {rounds} round(s))"
+    )
 
 
 @main.command()
@@ -120,8 +129,13 @@ def tail(as_json: bool, from_beginning: bool, idle_timeout: float | None) -> Non
 
 @main.command()
 @click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
-@click.option("--rules", "rule_files", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="Rule packs (default: PANTAU_RULE_FILES or the built-in pack).")
+@click.option(
+    "--rules",
+    "rule_files",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Rule packs (default: PANTAU_RULE_FILES or the built-in pack).",
+)
 def classify(file, rule_files: tuple[Path, ...]) -> None:
     """Classify JSON Lines articles offline (no Kafka), one result line per input line.
 
@@ -148,8 +162,9 @@ def classify(file, rule_files: tuple[Path, ...]) -> None:
             out.write(json.dumps({"article_id": None, "line": number, "error": str(error)}) + "\n")
             continue
         alerts = classifier.classify(article)
-        result = ClassifyResult(article_id=article.id, rule_ids=[a.rule_id for a in alerts],
-                                alerts=alerts)
+        result = ClassifyResult(
+            article_id=article.id, rule_ids=[a.rule_id for a in alerts], alerts=alerts
+        )
         out.write(result.model_dump_json() + "\n")
     out.flush()
     if failed:
@@ -157,8 +172,12 @@ def classify(file, rule_files: tuple[Path, ...]) -> None:
 
 
 @main.command()
-@click.option("--duration", type=float, default=None,
-              help="Stop by itself after N seconds (default: run until Ctrl-C).")
+@click.option(
+    "--duration",
+    type=float,
+    default=None,
+    help="Stop by itself after N seconds (default: run until Ctrl-C).",
+)
 def demo(duration: float | None) -> None:
     """Embedded broker + worker + the five seed articles, printing alerts as they arrive."""
     from streams.broker import embedded_broker, stop_process
@@ -171,8 +190,12 @@ def demo(duration: float | None) -> None:
         where = "embedded Tansu" if not configured else "your broker"
         console.print(f"[bold]Pantau demo[/] on {where} at {url}; worker log: {log_path}")
         with log_path.open("w") as log_file:
-            worker = subprocess.Popen([sys.executable, "-m", "streams", "worker"], env=env,
-                                      stdout=log_file, stderr=subprocess.STDOUT)
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "streams", "worker"],
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
             try:
                 _demo_loop(Settings(broker=url), duration)
             except KeyboardInterrupt:
@@ -191,8 +214,10 @@ def _demo_loop(settings: Settings, duration: float | None) -> None:
     producer = make_producer(settings.bootstrap_servers)
     sent = publish(producer, settings.articles_topic, articles_from([SEEDS]))
     producer.close()
-    console.print(f"replayed {sent} seed articles; alerts appear as the worker classifies them "
-                  "(the first takes a few seconds while the worker joins its group). Ctrl-C stops.")
+    console.print(
+        f"replayed {sent} seed articles; alerts appear as the worker classifies them "
+        "(the first takes a few seconds while the worker joins its group). Ctrl-C stops."
+    )
     started, count = time.monotonic(), 0
     try:
         for record in records(consumer, idle_timeout=duration):
@@ -225,8 +250,10 @@ def rules_check(files: tuple[Path, ...]) -> None:
     for compiled in ruleset.rules:
         rule = compiled.rule
         console.print(f"{rule.id:<26} v{rule.version:<4} {rule.severity:<8} {rule.title}")
-    console.print(f"{len(ruleset.rules)} rules, {len(ruleset.terms)} terms, "
-                  f"rule-set version {ruleset.version}: OK")
+    console.print(
+        f"{len(ruleset.rules)} rules, {len(ruleset.terms)} terms, "
+        f"rule-set version {ruleset.version}: OK"
+    )
 
 
 @rules.command("explain")

@@ -11,11 +11,17 @@ from rich.text import Text
 
 from streams.models import Alert
 
-SEVERITY_STYLE = {"low": "cyan", "medium": "yellow", "high": "bold red", "critical": "bold white on red"}
+SEVERITY_STYLE = {
+    "low": "cyan",
+    "medium": "yellow",
+    "high": "bold red",
+    "critical": "bold white on red",
+}
 
 
-def open_consumer(bootstrap: list[str], topic: str, from_beginning: bool, wait: float = 30.0,
-                  **security: object) -> KafkaConsumer:
+def open_consumer(
+    bootstrap: list[str], topic: str, from_beginning: bool, wait: float = 30.0, **security: object
+) -> KafkaConsumer:
     """A group-less consumer on every partition (joins instantly, even on Tansu)."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **security)
     deadline = time.monotonic() + wait
@@ -65,8 +71,10 @@ def render_alert(alert: Alert) -> Text:
             if term.start < cursor:
                 continue
             out.append(evidence.snippet[cursor - evidence.start : term.start - evidence.start])
-            out.append(evidence.snippet[term.start - evidence.start : term.end - evidence.start],
-                       style="bold reverse")
+            out.append(
+                evidence.snippet[term.start - evidence.start : term.end - evidence.start],
+                style="bold reverse",
+            )
             cursor = term.end
         out.append(evidence.snippet[cursor - evidence.start :] + "\n")
     return out

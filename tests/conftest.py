@@ -46,7 +46,10 @@ class Worker:
         self._log = log_path.open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streams", "worker"],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT, cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
         )
 
     def stop(self) -> None:

@@ -14,7 +14,11 @@ from .conftest import EXPECTED_SEED_ALERTS, ROOT, SEEDS
 def pantau(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "streams", *args],
-        input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=120,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
     )
 
 
@@ -59,8 +63,12 @@ def test_rules_check_lists_rules_and_fails_with_a_located_error(tmp_path):
 
 
 def test_rules_explain_says_why():
-    fired = pantau("rules", "explain", "treaty_ratified",
-                   "Parlemen Rusia meratifikasi perjanjian pertahanan dengan Korea Utara.")
+    fired = pantau(
+        "rules",
+        "explain",
+        "treaty_ratified",
+        "Parlemen Rusia meratifikasi perjanjian pertahanan dengan Korea Utara.",
+    )
     assert fired.returncode == 0, fired.stderr
     assert "FIRED" in fired.stdout and "meratifikasi" in fired.stdout
     silent = pantau("rules", "explain", "treaty_ratified", "Kedua negara menandatangani pakta.")

@@ -22,18 +22,22 @@ from streams.rules.language import (
 
 def test_precedence_near_binds_tighter_than_not_then_and_then_or():
     tree = parse_query("a OR b AND c NEAR/3 d NOT e")
-    assert tree == AnyOf((
-        Word("a"),
-        AllOf((Word("b"), ButNot(Near(Word("c"), Word("d"), 3, ordered=False), Word("e")))),
-    ))
+    assert tree == AnyOf(
+        (
+            Word("a"),
+            AllOf((Word("b"), ButNot(Near(Word("c"), Word("d"), 3, ordered=False), Word("e")))),
+        )
+    )
 
 
 def test_every_construct():
     tree = parse_query('title:("missile test" OR rudal*) AND @treaty ONEAR/5 ratify')
-    assert tree == AllOf((
-        Scoped("title", AnyOf((Phrase(("missile", "test")), Prefix("rudal")))),
-        Near(ConceptRef("treaty"), Word("ratify"), 5, ordered=True),
-    ))
+    assert tree == AllOf(
+        (
+            Scoped("title", AnyOf((Phrase(("missile", "test")), Prefix("rudal")))),
+            Near(ConceptRef("treaty"), Word("ratify"), 5, ordered=True),
+        )
+    )
     assert parse_query("@treaty NEAR/12 @ratify NOT NEAR/4 @denial") == NotNear(
         Near(ConceptRef("treaty"), ConceptRef("ratify"), 12, ordered=False), ConceptRef("denial"), 4
     )

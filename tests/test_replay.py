@@ -29,7 +29,9 @@ def test_blank_leading_lines_are_skipped(tmp_path):
 
 def test_jsonl_and_text_files_mix_in_order(tmp_path):
     lines = tmp_path / "a.jsonl"
-    lines.write_text(json.dumps({"id": "j1", "body": "satu"}) + "\n\n" + '{"id": "j2", "body": "dua"}\n')
+    lines.write_text(
+        json.dumps({"id": "j1", "body": "satu"}) + "\n\n" + '{"id": "j2", "body": "dua"}\n'
+    )
     text = tmp_path / "b.txt"
     text.write_text("Judul\nIsi")
     assert [e["id"] for e in articles_from([lines, text])] == ["j1", "j2", "b"]

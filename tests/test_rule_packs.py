@@ -29,12 +29,19 @@ def test_a_good_pack_compiles_with_concepts_in_every_language():
 @pytest.mark.parametrize(
     ("text", "line", "column", "message"),
     [
-        (GOOD.replace("'@treaty AND (russia OR rusia)'", "'@treaty AND (russia OR'"), 9, 28,
-         "ends too early"),
-        (GOOD.replace("    query: '@treaty AND", "    query: '@traety AND"), 9, 13,
-         "@traety"),
-        (GOOD.replace("title: A treaty is named", "title: A\n    severity: urgent"), 9, 15,
-         "severity"),
+        (
+            GOOD.replace("'@treaty AND (russia OR rusia)'", "'@treaty AND (russia OR'"),
+            9,
+            35,
+            "ends too early",
+        ),
+        (GOOD.replace("    query: '@treaty AND", "    query: '@traety AND"), 9, 13, "@traety"),
+        (
+            GOOD.replace("title: A treaty is named", "title: A\n    severity: urgent"),
+            9,
+            15,
+            "severity",
+        ),
         (GOOD.replace("  - id: treaty_named", "  - id: Treaty Named"), 7, 9, "rules.0.id"),
         ("rules: [\n  {id: x", 2, 9, "YAML"),
         ("- just\n- a list\n", 1, 1, "mapping"),

@@ -266,7 +266,9 @@ def compile_packs(packs: list[RulePack]) -> RuleSet:
         for rule in pack.rules:
             if rule.enabled:
                 plan = builder.plan(q.parse_query(rule.query), rule.id)
-                compiled.append(CompiledRule(rule, plan, tuple(sorted(set(clauses(plan)), key=len))))
+                compiled.append(
+                    CompiledRule(rule, plan, tuple(sorted(set(clauses(plan)), key=len)))
+                )
     anchors: dict[int, list[int]] = defaultdict(list)
     for index, rule in enumerate(compiled):
         for term in rule.clauses[0]:

@@ -62,9 +62,15 @@ class RuleSyntaxError(ValueError):
         self.message, self.line, self.column, self.source = message, line, column, source
         super().__init__(f"{source}:{line}:{column}: {message}")
 
-    def moved(self, source: str, line_offset: int, column_offset: int) -> RuleSyntaxError:
-        """The same error, re-anchored where the query sits inside a file."""
-        column = self.column + (column_offset if self.line == 1 else 0)
+    def moved(
+        self, source: str, line_offset: int, column_offset: int, every_line: bool = False
+    ) -> RuleSyntaxError:
+        """The same error, re-anchored where the query sits inside a file.
+
+        A quoted or plain YAML scalar shifts only its first line; a block scalar (``|``) is
+        indented on every line.
+        """
+        column = self.column + (column_offset if self.line == 1 or every_line else 0)
         return RuleSyntaxError(
             self.message, line=self.line + line_offset, column=column, source=source
         )

@@ -204,8 +204,13 @@ def _build_match(ruleset: RuleSet, rule: CompiledRule, document: Document, hits:
         start, end = text_field.sentence_span(sentence)
         terms = [_matched_term(ruleset, document, f, p, t) for p, t in sorted(words.items())]
         evidence_list.append(
-            Evidence(field=FIELDS[f], snippet=text_field.text[start:end], start=start, end=end,
-                     terms=terms)
+            Evidence(
+                field=FIELDS[f],
+                snippet=text_field.text[start:end],
+                start=start,
+                end=end,
+                terms=terms,
+            )
         )
         score += (TITLE_WEIGHT if f == 0 else 1.0) * len(set(words.values()))
         countries.update(_sentence_countries(document, f, sentence))
@@ -216,8 +221,10 @@ def _sentence_countries(document: Document, f: int, sentence: int) -> set[str]:
     text_field = document.fields[f]
     lo = bisect_left(text_field.sentence_of, sentence)
     hi = bisect_right(text_field.sentence_of, sentence)
-    originals = [text_field.text[s:e] for s, e in zip(text_field.starts[lo:hi],
-                                                       text_field.ends[lo:hi], strict=True)]
+    originals = [
+        text_field.text[s:e]
+        for s, e in zip(text_field.starts[lo:hi], text_field.ends[lo:hi], strict=True)
+    ]
     found = default_countries().find(text_field.words[lo:hi], originals)
     return {code for _, _, code in found}
 
@@ -244,8 +251,8 @@ def explain(ruleset: RuleSet, rule_id: str, document: Document) -> Explanation:
     postings = _postings(ruleset, document)
     evaluator = _Evaluator(document, postings, rule.rule.near_scope)
     found: dict[str, list[MatchedTerm]] = defaultdict(list)
-    for f, postings in enumerate(evaluator.postings):
-        for term, positions in postings.items():
+    for f, field_postings in enumerate(postings):
+        for term, positions in field_postings.items():
             for p in positions:
                 found[ruleset.terms[term].label].append(
                     _matched_term(ruleset, document, f, p, term)

@@ -63,7 +63,9 @@ def parse_pack(text: str, source: str = "<rules>") -> RulePack:
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         raise RulePackError(source, line, column, f"YAML: {error.problem}") from None
     if root is None or not isinstance(data, dict):
-        raise RulePackError(source, 1, 1, "a rule pack is a mapping with 'rules:' (and 'concepts:')")
+        raise RulePackError(
+            source, 1, 1, "a rule pack is a mapping with 'rules:' (and 'concepts:')"
+        )
     try:
         pack = RulePack.model_validate(data)
     except ValidationError as error:
@@ -71,7 +73,9 @@ def parse_pack(text: str, source: str = "<rules>") -> RulePack:
         node = _node_at(root, tuple(first["loc"]))
         where = ".".join(str(p) for p in first["loc"]) or "pack"
         raise RulePackError(
-            source, node.start_mark.line + 1, node.start_mark.column + 1,
+            source,
+            node.start_mark.line + 1,
+            node.start_mark.column + 1,
             f"{where}: {first['msg']}",
         ) from None
     for index, rule in enumerate(pack.rules):
@@ -80,7 +84,8 @@ def parse_pack(text: str, source: str = "<rules>") -> RulePack:
         try:
             parse_query(rule.query)
         except RuleSyntaxError as error:
-            moved = error.moved(source, line_offset, column_offset)
+            block = query_node.style in ("|", ">")
+            moved = error.moved(source, line_offset, column_offset, every_line=block)
             raise RulePackError(
                 source, moved.line, moved.column, f"rule {rule.id!r}: {error.message}"
             ) from None
@@ -99,7 +104,7 @@ def _concept_error(source: str, text: str, pack: RulePack, error: UnknownConcept
         if found:
             line, column = number, found.start() + 1
             break
-    column += column_offset if line == 1 else 0
+    column += column_offset if line == 1 or node.style in ("|", ">") else 0
     return RulePackError(source, line + line_offset, column, str(error))
 
 
