@@ -40,6 +40,13 @@ class TermNode:
 
 
 @dataclass(frozen=True)
+class AnyTermNode:
+    """Any of several single-word terms: one postings pass instead of one per term."""
+
+    terms: frozenset[int]
+
+
+@dataclass(frozen=True)
 class PhraseNode:
     terms: tuple[int, ...]
 
@@ -81,7 +88,17 @@ class ScopedNode:
     child: Plan
 
 
-Plan = TermNode | PhraseNode | AnyNode | AllNode | ButNotNode | NearNode | NotNearNode | ScopedNode
+Plan = (
+    TermNode
+    | AnyTermNode
+    | PhraseNode
+    | AnyNode
+    | AllNode
+    | ButNotNode
+    | NearNode
+    | NotNearNode
+    | ScopedNode
+)
 
 FIELD_INDEX = {"title": 0, "body": 1}
 
@@ -111,20 +128,25 @@ class RuleSet:
     anchors: dict[int, tuple[int, ...]] = field(default_factory=dict)  # term id -> rule indexes
     _word_terms: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
 
-    def terms_of_word(self, word: str) -> tuple[int, ...]:
-        """Term ids a normalised document word satisfies; cached per rule set."""
-        found = self._word_terms.get(word)
-        if found is None:
-            ids: set[int] = set()
-            for key in token_keys(word):
-                ids.update(self.key_terms.get(key, ()))
-            for length in self._prefix_lengths:
-                ids.update(self.prefix_terms.get(word[:length], ()))
-            found = tuple(sorted(ids))
-            if len(self._word_terms) > 500_000:
-                self._word_terms.clear()
-            self._word_terms[word] = found
-        return found
+    def terms_of_words(self, words: list[str]) -> list[tuple[int, ...]]:
+        """Term ids each normalised word satisfies (often none); cached per rule set."""
+        cache = self._word_terms
+        unseen = set(words).difference(cache)
+        if unseen:
+            if len(cache) > 500_000:
+                cache.clear()
+                unseen = set(words)
+            for word in unseen:
+                cache[word] = self._terms_of(word)
+        return list(map(cache.__getitem__, words))
+
+    def _terms_of(self, word: str) -> tuple[int, ...]:
+        ids: set[int] = set()
+        for key in token_keys(word):
+            ids.update(self.key_terms.get(key, ()))
+        for length in self._prefix_lengths:
+            ids.update(self.prefix_terms.get(word[:length], ()))
+        return tuple(sorted(ids))
 
     @property
     def _prefix_lengths(self) -> list[int]:
@@ -195,7 +217,7 @@ class _Builder:
             for lang, entries in self.concepts[name].items():
                 for entry in entries:
                     alternatives.append(self.entry(entry.strip(), (lang,)))
-            plan = self._concept_plans[name] = AnyNode(tuple(alternatives))
+            plan = self._concept_plans[name] = any_of(alternatives)
         return plan
 
     def entry(self, text: str, languages: tuple[str, ...]) -> Plan:
@@ -215,7 +237,7 @@ class _Builder:
             case q.ConceptRef(name):
                 return self.concept(name, rule_id)
             case q.AnyOf(children):
-                return AnyNode(tuple(self.plan(c, rule_id) for c in children))
+                return any_of([self.plan(c, rule_id) for c in children])
             case q.AllOf(children):
                 return AllNode(tuple(self.plan(c, rule_id) for c in children))
             case q.ButNot(keep, drop):
@@ -231,11 +253,23 @@ class _Builder:
         raise TypeError(f"unknown query node {node!r}")
 
 
+def any_of(alternatives: list[Plan]) -> Plan:
+    """An OR node, with its single-word alternatives folded into one :class:`AnyTermNode`."""
+    words = frozenset(a.term for a in alternatives if isinstance(a, TermNode))
+    rest = [a for a in alternatives if not isinstance(a, TermNode)]
+    if not words:
+        return AnyNode(tuple(rest)) if len(rest) > 1 else rest[0]
+    folded = TermNode(next(iter(words))) if len(words) == 1 else AnyTermNode(words)
+    return AnyNode((folded, *rest)) if rest else folded
+
+
 def clauses(plan: Plan) -> list[frozenset[int]]:
     """A necessary condition for ``plan`` to match: every clause must meet the document."""
     match plan:
         case TermNode(term):
             return [frozenset((term,))]
+        case AnyTermNode(terms):
+            return [terms]
         case PhraseNode(terms):
             return [frozenset((t,)) for t in terms]
         case AnyNode(children):

@@ -12,11 +12,13 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
+from itertools import compress
 
 from streams.models import Evidence, MatchedTerm
 from streams.rules.compiler import (
     AllNode,
     AnyNode,
+    AnyTermNode,
     ButNotNode,
     CompiledRule,
     NearNode,
@@ -69,9 +71,16 @@ class _Evaluator:
         match plan:
             case TermNode(term):
                 return [
-                    (f, self.document.fields[f].sentence_of[p], p, p, ((p, term),))
+                    (f, self.document.fields[f].sentence_of(p), p, p, ((p, term),))
                     for f in fields
                     for p in self.postings[f].get(term, ())
+                ]
+            case AnyTermNode(terms):
+                return [
+                    (f, self.document.fields[f].sentence_of(p), p, p, ((p, term),))
+                    for f in fields
+                    for term in terms.intersection(self.postings[f])
+                    for p in self.postings[f][term]
                 ]
             case PhraseNode(terms):
                 return self._phrase(terms, fields)
@@ -110,7 +119,7 @@ class _Evaluator:
                 if all(p + i + 1 in positions for i, positions in enumerate(following)):
                     last = p + len(terms) - 1
                     evidence = tuple((p + i, t) for i, t in enumerate(terms))
-                    found.append((f, sentence_of[p], p, last, evidence))
+                    found.append((f, sentence_of(p), p, last, evidence))
         return found
 
     def _group_key(self, hit: Hit) -> tuple[int, int]:
@@ -165,13 +174,16 @@ class _Evaluator:
 
 
 def _postings(ruleset: RuleSet, document: Document) -> list[dict[int, list[int]]]:
-    """Per field: term id -> word positions, for the words that satisfy any rule term."""
+    """Per field: term id -> word positions, for the words that satisfy any rule term.
+
+    The loop runs over matching words only; finding them is done by C-level maps.
+    """
     result = []
     for text_field in document.fields:
         postings: dict[int, list[int]] = defaultdict(list)
-        terms_of = ruleset.terms_of_word
-        for position, word in enumerate(text_field.words):
-            for term in terms_of(word):
+        terms_per_word = ruleset.terms_of_words(text_field.words)
+        for position in compress(range(len(terms_per_word)), terms_per_word):
+            for term in terms_per_word[position]:
                 postings[term].append(position)
         result.append(postings)
     return result
@@ -218,15 +230,15 @@ def _build_match(ruleset: RuleSet, rule: CompiledRule, document: Document, hits:
 
 
 def _sentence_countries(document: Document, f: int, sentence: int) -> set[str]:
-    text_field = document.fields[f]
-    lo = bisect_left(text_field.sentence_of, sentence)
-    hi = bisect_right(text_field.sentence_of, sentence)
-    originals = [
-        text_field.text[s:e]
-        for s, e in zip(text_field.starts[lo:hi], text_field.ends[lo:hi], strict=True)
-    ]
-    found = default_countries().find(text_field.words[lo:hi], originals)
-    return {code for _, _, code in found}
+    """Countries named in one sentence; memoised, since several rules cite the same one."""
+    key = (f, sentence)
+    if key not in document.countries:
+        text_field = document.fields[f]
+        words = text_field.sentence_words(sentence)
+        originals = [text_field.text[text_field.starts[p] : text_field.ends[p]] for p in words]
+        found = default_countries().find(text_field.words[words.start : words.stop], originals)
+        document.countries[key] = {code for _, _, code in found}
+    return document.countries[key]
 
 
 def match_document(ruleset: RuleSet, document: Document) -> list[RuleMatch]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from streams.models import Article
 from streams.text.language import detect_language
@@ -16,6 +16,7 @@ class Document:
     article: Article
     language: str | None
     fields: tuple[Field, Field]  # title, body: in the order of FIELDS
+    countries: dict[tuple[int, int], set[str]] = field(default_factory=dict)  # per sentence
 
     @classmethod
     def from_article(cls, article: Article) -> Document:

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate, compress, repeat
+from operator import add, ne
 
 from selectolax.lexbor import LexborHTMLParser
 
-# Numbers stay whole ("100.000", "2,5"); words may be joined by hyphens ("kapal-kapal").
-TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\w+(?:[-‐‑]\w+)*")
-HYPHEN = re.compile(r"[-‐‑]")
-# A sentence ends at . ! ? … (plus closing quotes) before a capital or digit, or at a line break.
-SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]*[A-Z0-9])|\n")
+# Numbers stay whole ("100.000", "2,5"); hyphens split words, so the halves of a
+# reduplication ("kapal-kapal") and of a compound ("Korea-Rusia") are matched one by one.
+TOKEN = re.compile(r"(\d+(?:[.,]\d+)*|\w+)")
+SENTENCE_STOP = re.compile(r"\n|[.!?…]")
 ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof gen lt col maj capt sgt st no jl dkk u.s u.k sen rep gov pres inc".split()
 )
@@ -34,29 +36,6 @@ def normalise_word(word: str) -> str:
         return folded
     decomposed = unicodedata.normalize("NFKD", folded)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-@lru_cache(maxsize=200_000)
-def _split_word(surface: str) -> tuple[tuple[int, int, str], ...]:
-    """A matched word as (start, end, normalised) parts: reduplications stay whole."""
-    norm = normalise_word(surface)
-    if not HYPHEN.search(surface) or _is_reduplication(norm):
-        return ((0, len(surface), norm),)
-    parts, start = [], 0
-    for piece in HYPHEN.split(surface):
-        if piece:
-            parts.append((start, start + len(piece), normalise_word(piece)))
-        start += len(piece) + 1
-    return tuple(parts)
-
-
-def _is_reduplication(norm: str) -> bool:
-    """kapal-kapal, negara-negara, tembak-menembak: Indonesian plural and reciprocal forms."""
-    pieces = HYPHEN.split(norm)
-    if len(pieces) != 2 or not pieces[0]:
-        return False
-    first, second = pieces
-    return second.startswith(first) or first.startswith(second) or second.endswith(first[1:])
 
 
 def looks_like_html(text: str) -> bool:
@@ -77,55 +56,74 @@ def html_to_text(html: str) -> str:
 
 @dataclass(slots=True)
 class Field:
-    """One field's text and its tokens as parallel lists (cheap to build and to index)."""
+    """One field's text and its words as parallel lists (built by C-level list operations)."""
 
     name: str
     text: str
     words: list[str] = field(default_factory=list)
     starts: list[int] = field(default_factory=list)
     ends: list[int] = field(default_factory=list)
-    sentence_of: list[int] = field(default_factory=list)
-    sentences: list[tuple[int, int]] = field(default_factory=list)
+    boundaries: list[int] = field(default_factory=list)  # sentence end offsets, ascending
 
-    def sentence_span(self, index: int) -> tuple[int, int]:
-        """Character span of sentence ``index``, trimmed of surrounding white space."""
-        start, end = self.sentences[index]
+    def sentence_of(self, position: int) -> int:
+        """Sentence number of the word at ``position`` (asked only for matched words)."""
+        return bisect_right(self.boundaries, self.starts[position])
+
+    def sentence_span(self, sentence: int) -> tuple[int, int]:
+        """Character span of a sentence, trimmed of surrounding white space."""
+        start = self.boundaries[sentence - 1] if sentence else 0
+        end = min(self.boundaries[sentence], len(self.text))
         chunk = self.text[start:end]
         left = len(chunk) - len(chunk.lstrip())
         return start + left, start + len(chunk.rstrip())
 
+    def sentence_words(self, sentence: int) -> range:
+        """Positions of the words in a sentence."""
+        start, end = self.sentence_span(sentence)
+        return range(bisect_left(self.starts, start), bisect_left(self.starts, end))
 
-def _sentence_ends(text: str) -> list[int]:
-    ends = []
-    for match in SENTENCE_END.finditer(text):
-        if match.group() != "\n":
-            before = text[: match.start()].rsplit(None, 1)
-            word = before[-1].lower() if before else ""
-            if word in ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+
+def _sentence_boundaries(gaps: list[str], tokens: list[str], starts: list[int]) -> list[int]:
+    """Character offsets where a new sentence begins, then one past the end of the text.
+
+    ``gaps[i]`` is the text before ``tokens[i]``. A sentence ends at a line break, or at
+    . ! ? … when the next word starts with a capital or digit and the word before the stop is
+    not an abbreviation or an initial. Only gaps other than a plain space are examined.
+    """
+    boundaries = []
+    for i in compress(range(len(tokens)), map(ne, gaps, repeat(" "))):
+        gap = gaps[i]
+        stop = SENTENCE_STOP.search(gap)
+        if stop is None or not i:
+            continue
+        if stop.group() != "\n":
+            if not (tokens[i][0].isupper() or tokens[i][0].isdigit()):
                 continue
-        ends.append(match.end())
-    ends.append(len(text) + 1)
-    return ends
+            before = tokens[i - 1].lower()
+            if before in ABBREVIATIONS or (len(before) == 1 and before.isalpha()):
+                continue
+        space = gap.find(" ", stop.end()) if stop.group() != "\n" else stop.start()
+        cut = stop.end() if space < 0 else space + 1
+        boundaries.append(starts[i] - len(gap) + cut)
+    boundaries.append(sum(map(len, gaps)) + sum(map(len, tokens)) + 1)
+    return boundaries
 
 
 def tokenise(name: str, text: str) -> Field:
-    """Split a field into normalised words with offsets and sentence numbers, in one pass."""
-    result = Field(name=name, text=text)
-    words, starts, ends, sentence_of = result.words, result.starts, result.ends, result.sentence_of
-    boundaries = _sentence_ends(text)
-    sentence, limit = 0, boundaries[0]
-    for match in TOKEN.finditer(text):
-        offset = match.start()
-        while offset >= limit:
-            sentence += 1
-            limit = boundaries[sentence]
-        for start, end, norm in _split_word(match.group()):
-            words.append(norm)
-            starts.append(offset + start)
-            ends.append(offset + end)
-            sentence_of.append(sentence)
-    previous = 0
-    for boundary in boundaries:
-        result.sentences.append((previous, min(boundary, len(text))))
-        previous = boundary
-    return result
+    """Words with offsets and sentence boundaries, without a Python loop over the words.
+
+    ``re.split`` with a capturing group alternates gaps and words; running sums of their
+    lengths are the offsets. Normalisation is one cached call per word.
+    """
+    parts = TOKEN.split(text)
+    tokens = parts[1::2]
+    starts = list(accumulate(map(len, parts)))[0:-1:2]
+    boundaries = _sentence_boundaries(parts[0::2], tokens, starts)
+    return Field(
+        name=name,
+        text=text,
+        words=list(map(normalise_word, tokens)),
+        starts=starts,
+        ends=list(map(add, starts, map(len, tokens))),
+        boundaries=boundaries,
+    )
