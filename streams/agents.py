@@ -8,7 +8,7 @@ from datetime import datetime
 
 import structlog
 
-from streams import metrics
+from streams import metrics, sensors
 from streams.app import alerts_topic, app, articles_topic, dead_letter_topic, settings
 from streams.classify import BadRecord, Classifier, parse_record
 from streams.models import Alert
@@ -17,8 +17,10 @@ from streams.rules.packs import load_ruleset
 log = structlog.get_logger("pantau.worker")
 
 classifier = Classifier(load_ruleset(settings.rule_files))
-metrics.RULES_LOADED.set(len(classifier.ruleset.rules))
-metrics.RULESET.info({"version": classifier.ruleset.version})
+
+# ---- metrics wiring: rule-set gauges, Faust's sensor metrics and the consumer-lag timer -------
+metrics.rules_loaded(classifier.ruleset)
+sensors.install(app, lag_topics={articles_topic.get_topic_name()})
 
 
 @app.agent(articles_topic)
@@ -53,16 +55,18 @@ async def publish(alerts: list[Alert], since: datetime | None) -> None:
         for a in alerts
     ]
     await asyncio.gather(*pending)
+    latency = None if since is None else max(0.0, time.time() - since.timestamp())
     for alert in alerts:
         metrics.ALERTS_PUBLISHED.labels(alert.rule_id, alert.severity).inc()
-        if since is not None:
-            metrics.END_TO_END_SECONDS.observe(max(0.0, time.time() - since.timestamp()))
+        if latency is not None:
+            metrics.END_TO_END_SECONDS.observe(latency)
         log.info(
             "alert",
             alert_id=alert.alert_id,
             rule_id=alert.rule_id,
             article_id=alert.article.id,
             score=alert.score,
+            latency_seconds=latency,
         )
 
 
@@ -78,6 +82,9 @@ async def dead_letter(message, reason: str, detail: str) -> None:
     await sent
     metrics.ARTICLES_DEAD_LETTERED.labels(reason).inc()
     log.warning(
-        "dead_letter", reason=reason, error=detail, partition=message.partition,
+        "dead_letter",
+        reason=reason,
+        error=detail,
+        partition=message.partition,
         offset=message.offset,
     )

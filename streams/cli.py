@@ -315,3 +315,13 @@ def schemas(check: bool) -> None:
     if stale:
         errors.print(f"schemas out of date: {', '.join(stale)}; run `pantau schemas`")
         sys.exit(1)
+
+
+def _register_tools() -> None:
+    """Commands that live next to the code they drive."""
+    from streams.dashboard import dashboard_command
+
+    main.add_command(dashboard_command)
+
+
+_register_tools()

@@ -54,6 +54,7 @@ def configure_logging(fmt: str = "json", level: str = "info") -> logging.Handler
         cache_logger_on_first_use=True,
     )
     handler = log_handler(fmt)
+    logging.captureWarnings(True)  # Python warnings become log records, not raw stderr
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
