@@ -21,6 +21,10 @@ app = faust.App(
     broker_rebalance_timeout=settings.rebalance_timeout,
     broker_session_timeout=settings.session_timeout,
     broker_heartbeat_interval=settings.heartbeat_interval,
+    broker_credentials=settings.faust_credentials(),
+    # Big enough that an oversized article is fetched and dead-lettered, never left stuck.
+    consumer_max_fetch_size=settings.max_record_bytes,
+    producer_max_request_size=settings.max_record_bytes,
 )
 
 articles_topic = app.topic(settings.articles_topic, key_type=bytes, value_type=bytes)

@@ -75,7 +75,7 @@ def replay(paths: tuple[Path, ...], rate: float, loop: bool, topic: str | None) 
 
     settings = get_settings()
     events = list(articles_from(paths))
-    producer = make_producer(settings.bootstrap_servers)
+    producer = make_producer(settings.bootstrap_servers, **settings.kafka_python_security())
     topic = topic or settings.articles_topic
     rounds, total, started = 0, 0, time.monotonic()
     try:
@@ -114,7 +114,12 @@ def tail(as_json: bool, from_beginning: bool, idle_timeout: float | None) -> Non
     from streams.tail import open_consumer, print_alert, records
 
     settings = get_settings()
-    consumer = open_consumer(settings.bootstrap_servers, settings.alerts_topic, from_beginning)
+    consumer = open_consumer(
+        settings.bootstrap_servers,
+        settings.alerts_topic,
+        from_beginning,
+        **settings.kafka_python_security(),
+    )
     try:
         for record in records(consumer, idle_timeout):
             if as_json:
@@ -293,6 +298,93 @@ def rules_explain(rule_id: str, text_or_file: str, rule_files, title: str, langu
     if result.match:
         for evidence in result.match.evidence:
             console.print(f"  {evidence.field}: {evidence.snippet}")
+
+
+@rules.command("push")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--delete", is_flag=True, help="Remove these packs from the topic instead.")
+def rules_push(files: tuple[Path, ...], delete: bool) -> None:
+    """Publish rule packs to the live rules topic (key: file name without extension).
+
+    Each pack is validated together with the worker's rule files first; an invalid pack is
+    refused with its error and nothing is sent. Workers swap to the new rule set at once.
+    """
+    from kafka import KafkaProducer
+
+    from streams.rules.live import LiveRules
+    from streams.rules.packs import RulePackError
+
+    settings = get_settings()
+    live = LiveRules(settings.rule_files, topic=settings.rules_topic)
+    records = []
+    try:
+        for path in files:
+            text = None if delete else path.read_text(encoding="utf-8")
+            ruleset = live.apply(path.stem, text, source=str(path))
+            records.append((path.stem, text))
+    except RulePackError as error:
+        errors.print(f"[red]refused[/] {error}")
+        sys.exit(1)
+    _ensure_compacted(settings, settings.rules_topic)
+    producer = KafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers, acks="all", **settings.kafka_python_security()
+    )
+    for name, text in records:
+        producer.send(settings.rules_topic, key=name.encode(), value=text and text.encode())
+    producer.flush()
+    producer.close()
+    action = "removed" if delete else "published"
+    console.print(
+        f"{action} {len(records)} pack(s) on {settings.rules_topic}; "
+        f"rule-set version {ruleset.version} with {len(ruleset.rules)} rules"
+    )
+
+
+def _ensure_compacted(settings: Settings, topic: str) -> None:
+    """Create the rules topic as a compacted, single-partition topic if it is missing."""
+    from kafka.admin import KafkaAdminClient, NewTopic
+    from kafka.errors import TopicAlreadyExistsError
+
+    admin = KafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers, **settings.kafka_python_security()
+    )
+    try:
+        if topic not in admin.list_topics():
+            new = NewTopic(topic, 1, 1, topic_configs={"cleanup.policy": "compact"})
+            admin.create_topics([new])
+    except TopicAlreadyExistsError:
+        pass
+    finally:
+        admin.close()
+
+
+# ---- dead letters ---------------------------------------------------------------------------
+@main.command()
+@click.option("--replay", is_flag=True, help="Publish the listed records again to their topic.")
+@click.option("--reason", default=None, help="Only dead letters with this reason.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per dead letter.")
+@click.option(
+    "--idle-timeout",
+    type=float,
+    default=3.0,
+    show_default=True,
+    help="Stop after N s without records.",
+)
+def dlq(replay: bool, reason: str | None, as_json: bool, idle_timeout: float) -> None:
+    """List dead-lettered records with their reason, and re-publish them after a fix."""
+    from streams.deadletters import list_dead_letters, replay_dead_letters
+
+    settings = get_settings()
+    letters = list_dead_letters(settings, reason, idle_timeout)
+    for letter in letters:
+        if as_json:
+            click.echo(json.dumps(letter.as_dict(), ensure_ascii=False))
+        else:
+            console.print(letter.describe())
+    if replay and letters:
+        sent = replay_dead_letters(settings, letters)
+        errors.print(f"re-published {sent} record(s)")
+    errors.print(f"{len(letters)} dead letter(s) on {settings.dead_letter_topic}")
 
 
 # ---- schemas ----------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_PACK = Path(__file__).parent / "rules" / "packs" / "default.yaml"
@@ -29,9 +29,24 @@ class Settings(BaseSettings):
     articles_topic: str = Field("articles", description="Topic the worker consumes.")
     alerts_topic: str = Field("alerts", description="Topic alerts are published to.")
     dlq_topic: str = Field("", description="Dead-letter topic; empty means '<articles>.dlq'.")
+    rules_topic: str = Field(
+        "pantau.rules", description="Compacted topic of live rule packs (key: pack name)."
+    )
     rule_files: list[Path] = Field(
         default_factory=lambda: [DEFAULT_PACK], description="Rule packs (YAML) to load."
     )
+    rules_wait: float = Field(
+        10.0, description="Seconds a starting worker waits to read the rules topic."
+    )
+
+    # Kafka security, passed to Faust (aiokafka) and kafka-python alike.
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = Field(None, description="CA bundle that signed the brokers.")
+    ssl_certfile: Path | None = Field(None, description="Client certificate (mutual TLS).")
+    ssl_keyfile: Path | None = Field(None, description="Client key (mutual TLS).")
 
     metrics_host: str = Field("127.0.0.1", description="Address the /metrics endpoint binds.")
     metrics_port: int = Field(9108, description="Port of /metrics; 0 disables it.")
@@ -39,6 +54,11 @@ class Settings(BaseSettings):
     log_level: str = Field("info", description="Log level of the worker.")
 
     max_body_bytes: int = Field(1_048_576, description="Articles with a larger body are refused.")
+    max_record_bytes: int = Field(
+        8_388_608,
+        description="Largest record the worker fetches and produces; keep the broker's "
+        "max.message.bytes in step. Larger dead letters are kept truncated.",
+    )
 
     # Consumer-group timing. Defaults suit a production Kafka; the demo and tests use the
     # fast-join profile because Tansu makes the first JoinGroup wait a whole rebalance timeout.
@@ -55,6 +75,46 @@ class Settings(BaseSettings):
         """The broker URL as the host:port list kafka-python wants."""
         hosts = self.broker.split("://", 1)[-1]
         return [h.strip() for h in hosts.replace(",", ";").split(";") if h.strip()]
+
+    def ssl_context(self):
+        """A TLS context from the CA and client files, or None for plaintext."""
+        if "SSL" not in self.security_protocol:
+            return None
+        import ssl
+
+        context = ssl.create_default_context(cafile=self.ssl_cafile)
+        if self.ssl_certfile:
+            context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+        return context
+
+    def kafka_python_security(self) -> dict:
+        """Keyword arguments for kafka-python clients (replay, tail, dlq, rules push)."""
+        options: dict = {"security_protocol": self.security_protocol}
+        context = self.ssl_context()
+        if context is not None:
+            options["ssl_context"] = context
+        if self.security_protocol.startswith("SASL"):
+            options["sasl_mechanism"] = self.sasl_mechanism
+            options["sasl_plain_username"] = self.sasl_username
+            options["sasl_plain_password"] = (
+                self.sasl_password.get_secret_value() if self.sasl_password else None
+            )
+        return options
+
+    def faust_credentials(self):
+        """``broker_credentials`` for Faust, or None for plaintext."""
+        import faust
+
+        context = self.ssl_context()
+        if self.security_protocol.startswith("SASL"):
+            password = self.sasl_password.get_secret_value() if self.sasl_password else ""
+            return faust.SASLCredentials(
+                username=self.sasl_username or "",
+                password=password,
+                mechanism=self.sasl_mechanism,
+                ssl_context=context,
+            )
+        return faust.SSLCredentials(context) if context is not None else None
 
 
 FAST_JOIN = {

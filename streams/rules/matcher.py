@@ -33,7 +33,12 @@ from streams.text.countries import default_countries
 from streams.text.document import FIELDS, Document
 
 TITLE_WEIGHT = 2.0
+# Bounds that keep a pathological article (one word repeated a million times, one endless
+# sentence) from stalling a partition or producing a megabyte alert.
 MAX_EVIDENCE_SENTENCES = 5
+MAX_TERMS_PER_SENTENCE = 12
+MAX_SNIPPET_CHARS = 400
+MAX_POSITIONS_PER_TERM = 2_000
 ALL_FIELDS = (0, 1)
 
 # (field, sentence, first word, last word, ((word, term id), ...))
@@ -184,7 +189,9 @@ def _postings(ruleset: RuleSet, document: Document) -> list[dict[int, list[int]]
         terms_per_word = ruleset.terms_of_words(text_field.words)
         for position in compress(range(len(terms_per_word)), terms_per_word):
             for term in terms_per_word[position]:
-                postings[term].append(position)
+                found = postings[term]
+                if len(found) < MAX_POSITIONS_PER_TERM:
+                    found.append(position)
         result.append(postings)
     return result
 
@@ -213,8 +220,10 @@ def _build_match(ruleset: RuleSet, rule: CompiledRule, document: Document, hits:
     evidence_list, score, countries = [], 0.0, set()
     for (f, sentence), words in ranked[:MAX_EVIDENCE_SENTENCES]:
         text_field = document.fields[f]
-        start, end = text_field.sentence_span(sentence)
-        terms = [_matched_term(ruleset, document, f, p, t) for p, t in sorted(words.items())]
+        positions = sorted(words.items())[:MAX_TERMS_PER_SENTENCE]
+        terms = [_matched_term(ruleset, document, f, p, t) for p, t in positions]
+        start, end = _snippet_window(text_field.sentence_span(sentence), terms)
+        terms = [t for t in terms if t.end <= end]
         evidence_list.append(
             Evidence(
                 field=FIELDS[f],
@@ -227,6 +236,15 @@ def _build_match(ruleset: RuleSet, rule: CompiledRule, document: Document, hits:
         score += (TITLE_WEIGHT if f == 0 else 1.0) * len(set(words.values()))
         countries.update(_sentence_countries(document, f, sentence))
     return RuleMatch(rule, evidence_list, round(score, 3), sorted(countries))
+
+
+def _snippet_window(span: tuple[int, int], terms: list[MatchedTerm]) -> tuple[int, int]:
+    """The sentence, or a window of it around the first matched word when it is too long."""
+    start, end = span
+    if end - start <= MAX_SNIPPET_CHARS:
+        return start, end
+    begin = max(start, terms[0].start - MAX_SNIPPET_CHARS // 4)
+    return begin, min(end, begin + MAX_SNIPPET_CHARS)
 
 
 def _sentence_countries(document: Document, f: int, sentence: int) -> set[str]:
