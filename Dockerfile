@@ -34,13 +34,13 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY seeds ./seeds
 # Metrics must listen on all interfaces to be scraped from outside the container. Faust keeps its
-# state (table changelog offsets, RocksDB if used) under FAUST_DATADIR: a volume in Kubernetes.
+# state (table changelog offsets, RocksDB if used) under PANTAU_DATA_DIR: a volume in Kubernetes.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PANTAU_METRICS_HOST=0.0.0.0 \
     PANTAU_METRICS_PORT=9108 \
     PANTAU_LOG_FORMAT=json \
-    FAUST_DATADIR=/var/lib/pantau
+    PANTAU_DATA_DIR=/var/lib/pantau
 USER 10001:10001
 EXPOSE 9108
 # No curl in a slim image: ask /metrics with the interpreter we already have. Only the worker

@@ -1,30 +1,64 @@
 """The worker's agents: articles in, alerts or dead letters out; rules followed live.
 
-Every consumed record ends in exactly one of two places before Faust may commit its offset:
-classified (its alerts acknowledged by the broker; there may be none) or on the dead-letter
-topic with the reason in its headers. ``consumed = classified + dead-lettered`` always holds.
+Two stages. ``classify`` turns each article into matches, re-keyed by rule id onto an internal
+topic; ``stories`` owns the rules of its partitions, puts each alert into a story, counts it
+for bursts and publishes it. Every consumed article ends in exactly one of two places before
+Faust may commit its offset: classified (its matches acknowledged by the broker; there may be
+none) or on the dead-letter topic with the reason in its headers, so ``consumed = classified +
+dead-lettered`` always holds. Alerts are acknowledged before a match's offset is committed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from streams import metrics, sensors
-from streams.app import alerts_topic, app, articles_topic, dead_letter_topic, settings
+from streams.app import (
+    alerts_topic,
+    app,
+    articles_topic,
+    bursts_topic,
+    dead_letter_topic,
+    matches_topic,
+    rule_counts,
+    rule_watch,
+    settings,
+    stories_table,
+    stories_topic,
+)
+from streams.bursts import BurstEvent, BurstThresholds, detect, window_start
 from streams.classify import BadRecord, parse_record
 from streams.models import Alert
 from streams.rules.live import LiveRules
 from streams.rules.packs import RulePackError
+from streams.stories import (
+    alert_signature,
+    alert_time,
+    assign,
+    document_words,
+    signature_from_json,
+    signature_to_json,
+)
+from streams.text.document import Document
 
 log = structlog.get_logger("pantau.worker")
 
 rules = LiveRules(settings.rule_files, topic=settings.rules_topic)
 rules_ready = asyncio.Event()
+story_window = timedelta(hours=settings.story_window_hours)
+burst_thresholds = BurstThresholds(
+    window_seconds=settings.burst_window_seconds,
+    history=settings.burst_history,
+    factor=settings.burst_factor,
+    min_count=settings.burst_min_count,
+    warmup=settings.burst_warmup,
+)
 
 metrics.rules_loaded(rules.ruleset)
 sensors.install(app, lag_topics={articles_topic.get_topic_name()})
@@ -40,7 +74,8 @@ async def classify(stream):
         started = time.perf_counter()
         try:
             article = parse_record(event.value, settings.max_body_bytes)
-            alerts = rules.classifier.classify(article)
+            document = Document.from_article(article)
+            alerts = rules.classifier.classify_document(document)
         except BadRecord as error:
             await dead_letter(message, error.reason, error.message)
             continue
@@ -48,36 +83,105 @@ async def classify(stream):
             log.exception("classify_failed", partition=message.partition, offset=message.offset)
             await dead_letter(message, "internal_error", f"{type(error).__name__}: {error}")
             continue
-        elapsed = time.perf_counter() - started
-        metrics.CLASSIFY_SECONDS.observe(elapsed)
-        await publish(alerts, since=article.published_at or article.received_at)
+        metrics.CLASSIFY_SECONDS.observe(time.perf_counter() - started)
+        await forward(alerts, document, since=article.published_at or article.received_at)
         metrics.ARTICLES_CLASSIFIED.inc()
         metrics.LAST_PROCESSED.set_to_current_time()
 
 
-async def publish(alerts: list[Alert], since: datetime | None) -> None:
-    """Send every alert and wait for the broker's acknowledgements (at-least-once)."""
+async def forward(alerts: list[Alert], document: Document, since: datetime | None) -> None:
+    """Send each match, with its story signature, to the owner of its rule; wait for acks."""
     if not alerts:
         return
-    pending = [
-        await alerts_topic.send(key=a.alert_id.encode(), value=a.model_dump_json().encode())
-        for a in alerts
-    ]
-    await asyncio.gather(*pending)
-    latency = None if since is None else max(0.0, time.time() - since.timestamp())
+    words = document_words(document)
+    pending = []
     for alert in alerts:
-        metrics.ALERTS_PUBLISHED.labels(alert.rule_id, alert.severity).inc()
-        if latency is not None:
-            metrics.END_TO_END_SECONDS.observe(latency)
-        log.info(
-            "alert",
-            alert_id=alert.alert_id,
-            rule_id=alert.rule_id,
-            rule_version=alert.rule_version,
-            article_id=alert.article.id,
-            score=alert.score,
-            latency_seconds=latency,
-        )
+        payload = {
+            "alert": alert.model_dump(mode="json"),
+            "signature": signature_to_json(alert_signature(alert, words)),
+            "since": since.timestamp() if since else None,
+        }
+        sent = await matches_topic.send(key=alert.rule_id, value=json.dumps(payload).encode())
+        pending.append(sent)
+    await asyncio.gather(*pending)
+
+
+@app.agent(matches_topic)
+async def stories(stream):
+    """match -> story (table per rule) -> burst count (windowed table) -> publish."""
+    async for event in stream.events():
+        payload = json.loads(event.value)
+        alert = Alert.model_validate(payload["alert"])
+        try:
+            alert, burst = group_and_count(alert, payload, event.message.timestamp)
+        except Exception:  # the alert still goes out, without a story, rather than be lost
+            log.exception("story_failed", alert_id=alert.alert_id, rule_id=alert.rule_id)
+            burst = None
+        await publish(alert, burst, since=payload["since"])
+
+
+def group_and_count(alert: Alert, payload: dict, at: float) -> tuple[Alert, BurstEvent | None]:
+    """Put the alert into its rule's story table and count it for bursts."""
+    assignment = assign(
+        stories_table.get(alert.rule_id),
+        rule_id=alert.rule_id,
+        alert_id=alert.alert_id,
+        article_id=alert.article.id,
+        source=alert.article.source,
+        signature=signature_from_json(payload["signature"]),
+        now=alert_time(alert.article.published_at, alert.detected_at),
+        window=story_window,
+    )
+    stories_table[alert.rule_id] = assignment.state
+    update = {"story": assignment.story, "story_status": assignment.status}
+    return alert.model_copy(update=update), count_for_bursts(alert.rule_id, at)
+
+
+def count_for_bursts(rule_id: str, at: float) -> BurstEvent | None:
+    """Count the alert in its tumbling window; a burst when it crosses the threshold."""
+    rule_counts[rule_id] += 1
+    counts = rule_counts[rule_id]
+    start = window_start(at, burst_thresholds.window_seconds)
+    since = rule_watch.get(rule_id)
+    if since is None:
+        rule_watch[rule_id] = since = start
+    watched = int((start - since) // burst_thresholds.window_seconds)
+    size = burst_thresholds.window_seconds
+    history = [counts.delta(size * back) for back in range(min(watched, 64), 0, -1)]
+    count = counts.current()
+    burst = detect(rule_id, start, count, history, burst_thresholds)
+    if burst is None or detect(rule_id, start, count - 1, history, burst_thresholds):
+        return None  # below the threshold, or already reported for this window
+    return burst
+
+
+async def publish(alert: Alert, burst: BurstEvent | None, since: float | None) -> None:
+    """Send the alert (and a new story's first alert, and a burst); wait for the acks."""
+    key, value = alert.alert_id.encode(), alert.model_dump_json().encode()
+    pending = [await alerts_topic.send(key=key, value=value)]
+    if settings.publish_new_stories and alert.story_status == "new":
+        pending.append(await stories_topic.send(key=key, value=value))
+    if burst is not None:
+        value = burst.model_dump_json().encode()
+        pending.append(await bursts_topic.send(key=burst.rule_id.encode(), value=value))
+        metrics.BURSTS.labels(burst.rule_id).inc()
+        log.warning("burst", rule_id=burst.rule_id, count=burst.count, baseline=burst.baseline)
+    await asyncio.gather(*pending)
+    latency = None if since is None else max(0.0, time.time() - since)
+    metrics.ALERTS_PUBLISHED.labels(alert.rule_id, alert.severity).inc()
+    if latency is not None:
+        metrics.END_TO_END_SECONDS.observe(latency)
+    log.info(
+        "alert",
+        alert_id=alert.alert_id,
+        rule_id=alert.rule_id,
+        rule_version=alert.rule_version,
+        article_id=alert.article.id,
+        story_id=alert.story.id if alert.story else None,
+        story_status=alert.story_status,
+        score=alert.score,
+        latency_seconds=latency,
+    )
 
 
 async def dead_letter(message, reason: str, detail: str) -> None:

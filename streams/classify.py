@@ -59,7 +59,10 @@ class Classifier:
     ruleset: RuleSet
 
     def classify(self, article: Article) -> list[Alert]:
-        document = Document.from_article(article)
+        return self.classify_document(Document.from_article(article))
+
+    def classify_document(self, document: Document) -> list[Alert]:
+        """Alerts for an already normalised article (the worker reuses its words for stories)."""
         return [self._alert(document, match) for match in match_document(self.ruleset, document)]
 
     @staticmethod

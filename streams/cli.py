@@ -53,6 +53,7 @@ def worker() -> None:
 
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     from streams.agents import app
 
     app.conf.logging_config = dict_config(settings.log_format, settings.log_level)

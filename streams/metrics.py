@@ -25,6 +25,7 @@ ARTICLES_DEAD_LETTERED = Counter(
 ALERTS_PUBLISHED = Counter(
     "pantau_alerts_published", "Alerts acknowledged by the broker.", ["rule_id", "severity"]
 )
+BURSTS = Counter("pantau_bursts", "Burst events: a rule far above its usual rate.", ["rule_id"])
 RULE_RELOADS = Counter("pantau_rule_reloads", "Rule-set reloads.", ["outcome"])
 CLASSIFY_SECONDS = Histogram(
     "pantau_classification_seconds",

@@ -75,6 +75,18 @@ class AlertArticle(BaseModel):
     published_at: datetime | None = None
 
 
+class StoryInfo(BaseModel):
+    """The story an alert belongs to: reports of one event by several outlets."""
+
+    id: str = Field(description="From the rule and the story's first alert, so replays agree.")
+    first_seen: datetime = Field(description="Time of the story's earliest article.")
+    article_count: int = Field(ge=1, description="Distinct articles in the story so far.")
+    sources: list[str] = Field(description="Distinct outlets, in the order they reported.")
+
+
+StoryStatus = Literal["new", "update"]
+
+
 class Alert(BaseModel):
     """A rule matched an article. Keyed on the alerts topic by ``alert_id``."""
 
@@ -87,6 +99,10 @@ class Alert(BaseModel):
     score: float = Field(ge=0, description="Evidence weight; title matches count more.")
     evidence: list[Evidence]
     countries: list[str] = Field(description="ISO 3166-1 alpha-2 codes in the evidence.")
+    story: StoryInfo | None = Field(None, description="Set by the worker's story stage.")
+    story_status: StoryStatus | None = Field(
+        None, description="'new' for a story's first alert, else 'update'."
+    )
     detected_at: datetime = Field(default_factory=utcnow)
 
     @staticmethod

@@ -29,6 +29,23 @@ class Settings(BaseSettings):
     articles_topic: str = Field("articles", description="Topic the worker consumes.")
     alerts_topic: str = Field("alerts", description="Topic alerts are published to.")
     dlq_topic: str = Field("", description="Dead-letter topic; empty means '<articles>.dlq'.")
+    stories_topic: str = Field("alerts.stories", description="Alerts that open a new story.")
+    bursts_topic: str = Field("alerts.bursts", description="Burst events.")
+    publish_new_stories: bool = Field(
+        True, description="Also publish each story's first alert to the stories topic."
+    )
+    story_window_hours: float = Field(72.0, description="A story stays open this long.")
+    burst_window_seconds: float = Field(300.0, description="Tumbling window of alert counts.")
+    burst_history: int = Field(12, description="Closed windows in a rule's baseline.")
+    burst_factor: float = Field(4.0, description="A burst is at least factor x baseline ...")
+    burst_min_count: int = Field(5, description="... and at least this many alerts.")
+    burst_warmup: int = Field(3, description="Windows a rule is watched before any burst.")
+    data_dir: Path = Field(
+        Path(".pantau"), description="Faust's local state (table offsets), one folder per app."
+    )
+    partitions: int = Field(
+        8, description="Partitions of the topics Faust creates (story stage, tables)."
+    )
     rules_topic: str = Field(
         "pantau.rules", description="Compacted topic of live rule packs (key: pack name)."
     )

@@ -82,6 +82,7 @@ def start_worker(broker_url, topics, tmp_path):
             "PANTAU_ARTICLES_TOPIC": topics["articles"],
             "PANTAU_ALERTS_TOPIC": topics["alerts"],
             "PANTAU_METRICS_PORT": "0",
+            "PANTAU_DATA_DIR": str(tmp_path / "data"),
             **extra,
         }
         worker = Worker(env, tmp_path / f"worker-{len(started)}.log")

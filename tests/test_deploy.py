@@ -409,7 +409,7 @@ def test_k8s_pod_matches_the_image_user_and_data_directory():
     # A read-only root needs Faust's data directory on a volume.
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     mounts = {m["mountPath"] for m in container["volumeMounts"]}
-    assert dockerfile_env(runtime)["FAUST_DATADIR"] in mounts
+    assert dockerfile_env(runtime)["PANTAU_DATA_DIR"] in mounts
 
 
 def compose_partitions_without_client() -> dict[str, int]:
