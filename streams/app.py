@@ -26,6 +26,7 @@ app = faust.App(
     # Big enough that an oversized article is fetched and dead-lettered, never left stuck.
     consumer_max_fetch_size=settings.max_record_bytes,
     producer_max_request_size=settings.max_record_bytes,
+    producer_max_batch_size=settings.producer_batch_bytes,
 )
 
 articles_topic = app.topic(settings.articles_topic, key_type=bytes, value_type=bytes)

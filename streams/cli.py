@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from streams.settings import FAST_JOIN, Settings, get_settings
+from streams.settings import TANSU_PROFILE, Settings, get_settings
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
@@ -54,11 +54,41 @@ def worker() -> None:
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _wait_for_broker(settings)
     from streams.agents import app
 
     app.conf.logging_config = dict_config(settings.log_format, settings.log_level)
     metrics.serve(settings.metrics_host, settings.metrics_port)
     Worker(app, loglevel=settings.log_level).execute_from_commandline()
+
+
+def _wait_for_broker(settings: Settings) -> None:
+    """Retry with back-off until the brokers answer: Faust gives up at once if they do not."""
+    import structlog
+    from kafka import KafkaConsumer
+    from kafka.errors import KafkaError
+
+    log = structlog.get_logger("pantau.worker")
+    delay = 1.0
+    while True:
+        try:
+            probe = KafkaConsumer(
+                bootstrap_servers=settings.bootstrap_servers,
+                request_timeout_ms=5000,
+                **settings.kafka_python_security(),
+            )
+            probe.topics()
+            probe.close()
+            return
+        except KafkaError as error:
+            log.warning(
+                "broker_unavailable",
+                broker=settings.broker,
+                error=str(error),
+                retry_in_seconds=delay,
+            )
+            time.sleep(delay)
+            delay = min(delay * 2, 30.0)
 
 
 @main.command()
@@ -190,7 +220,7 @@ def demo(duration: float | None) -> None:
 
     configured = os.environ.get("PANTAU_BROKER")
     with embedded_broker() if not configured else nullcontext(configured) as url:
-        env = {**os.environ, **FAST_JOIN, "PANTAU_BROKER": url}
+        env = {**os.environ, **TANSU_PROFILE, "PANTAU_BROKER": url}
         env.setdefault("PANTAU_LOG_FORMAT", "console")
         log_path = Path(os.environ.get("TMPDIR", "/tmp")) / "pantau-demo-worker.log"
         where = "embedded Tansu" if not configured else "your broker"

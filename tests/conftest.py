@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from streams.broker import embedded_broker, stop_process
-from streams.settings import FAST_JOIN, Settings
+from streams.settings import TANSU_PROFILE, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -76,7 +76,7 @@ def start_worker(broker_url, topics, tmp_path):
     def start(**extra: str) -> Worker:
         env = {
             **os.environ,
-            **FAST_JOIN,
+            **TANSU_PROFILE,
             "PANTAU_BROKER": broker_url,
             "PANTAU_APP_ID": topics["app"],
             "PANTAU_ARTICLES_TOPIC": topics["articles"],
