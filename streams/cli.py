@@ -305,8 +305,11 @@ def rules_explain(rule_id: str, text_or_file: str, rule_files, title: str, langu
     from streams.rules.packs import load_ruleset
     from streams.text.document import Document
 
-    path = Path(text_or_file)
-    body = path.read_text(encoding="utf-8") if path.is_file() else text_or_file
+    try:
+        is_file = len(text_or_file) < 4096 and Path(text_or_file).is_file()
+    except OSError:  # text that cannot be a file name
+        is_file = False
+    body = Path(text_or_file).read_text(encoding="utf-8") if is_file else text_or_file
     ruleset = load_ruleset(list(rule_files) or get_settings().rule_files)
     document = Document.from_article(
         Article(id="explain", title=title, body=body, language=language)
@@ -443,8 +446,10 @@ def schemas(check: bool) -> None:
 def _register_tools() -> None:
     """Commands that live next to the code they drive."""
     from streams.dashboard import dashboard_command
+    from streams.evaluate import eval_command
 
     main.add_command(dashboard_command)
+    main.add_command(eval_command)
 
 
 _register_tools()

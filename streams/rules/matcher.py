@@ -71,8 +71,17 @@ class _Evaluator:
         self.document = document
         self.postings = postings
         self.sentence_scope = scope == "sentence"
+        self._memo: dict[tuple[int, tuple[int, ...]], list[Hit]] = {}
 
     def hits(self, plan: Plan, fields: tuple[int, ...] = ALL_FIELDS) -> list[Hit]:
+        """Hits of a plan node, memoised: concepts recur across the rules of a pack."""
+        key = (id(plan), fields)
+        found = self._memo.get(key)
+        if found is None:
+            found = self._memo[key] = self._evaluate(plan, fields)
+        return found
+
+    def _evaluate(self, plan: Plan, fields: tuple[int, ...]) -> list[Hit]:
         match plan:
             case TermNode(term):
                 return [
@@ -118,7 +127,9 @@ class _Evaluator:
         found = []
         for f in fields:
             postings = self.postings[f]
-            following = [set(postings.get(t, ())) for t in terms[1:]]
+            if any(t not in postings for t in terms):
+                continue
+            following = [set(postings[t]) for t in terms[1:]]
             sentence_of = self.document.fields[f].sentence_of
             for p in postings.get(terms[0], ()):
                 if all(p + i + 1 in positions for i, positions in enumerate(following)):
@@ -155,8 +166,10 @@ class _Evaluator:
                 gap = other[2] - hit[3]
             elif other[3] < hit[2] and not ordered:
                 gap = hit[2] - other[3]
+            elif ordered or _share_a_word(hit, other):
+                continue  # the same word cannot be both sides of a proximity
             else:
-                continue  # overlapping spans are one place, not two near each other
+                gap = 0  # a word inside the other's span, e.g. a guard between two terms
             if gap < best_gap:
                 best, best_gap = other, gap
         return best
@@ -176,6 +189,10 @@ class _Evaluator:
                 lo, hi = min(hit[2], other[2]), max(hit[3], other[3])
                 found.append((hit[0], hit[1], lo, hi, hit[4] + other[4]))
         return found
+
+
+def _share_a_word(a: Hit, b: Hit) -> bool:
+    return not {p for p, _ in a[4]}.isdisjoint(p for p, _ in b[4])
 
 
 def _postings(ruleset: RuleSet, document: Document) -> list[dict[int, list[int]]]:
@@ -263,11 +280,12 @@ def match_document(ruleset: RuleSet, document: Document) -> list[RuleMatch]:
     """Every rule that fires on the document, in rule order."""
     postings = _postings(ruleset, document)
     present = {term for field_postings in postings for term in field_postings}
+    evaluators = {scope: _Evaluator(document, postings, scope) for scope in ("sentence", "field")}
     matches = []
     for rule in ruleset.candidates(present):
         if not _language_allowed(rule, document):
             continue
-        hits = _Evaluator(document, postings, rule.rule.near_scope).hits(rule.plan)
+        hits = evaluators[rule.rule.near_scope].hits(rule.plan)
         if hits and len(_distinct_terms(hits)) >= rule.rule.min_terms:
             matches.append(_build_match(ruleset, rule, document, hits))
     return matches
