@@ -169,6 +169,8 @@ async def publish(alert: Alert, burst: BurstEvent | None, since: float | None) -
     await asyncio.gather(*pending)
     latency = None if since is None else max(0.0, time.time() - since)
     metrics.ALERTS_PUBLISHED.labels(alert.rule_id, alert.severity).inc()
+    if alert.story_status == "new":
+        metrics.STORIES_OPENED.labels(alert.rule_id).inc()
     if latency is not None:
         metrics.END_TO_END_SECONDS.observe(latency)
     log.info(

@@ -198,6 +198,20 @@ def build() -> DashboardModel:
         .span(12)
     )
 
+    bursts = timeseries(
+        "Bursts and new stories",
+        "Burst events (a rule far above its rolling baseline, also on the bursts topic) and "
+        "alerts that opened a new story, per rule, per minute.",
+        "cpm",
+        [
+            query(f"60 * sum by (rule_id) (rate(pantau_bursts_total{RATE}))", "burst {{rule_id}}"),
+            query(
+                f"60 * sum by (rule_id) (rate(pantau_stories_opened_total{RATE}))",
+                "new story {{rule_id}}",
+            ),
+        ],
+    ).draw_style(GraphDrawStyle.BARS)
+
     end_to_end = timeseries(
         "End-to-end latency",
         "From the article's publish time (or its receipt) to the broker's acknowledgement of "
@@ -245,7 +259,7 @@ def build() -> DashboardModel:
 
     layout = [
         ("Overview", [workers_up, ruleset, rules, idle]),
-        ("Articles and alerts", [articles, per_rule, by_severity, top_rules]),
+        ("Articles and alerts", [articles, per_rule, by_severity, top_rules, bursts]),
         ("Latency", [end_to_end, classification]),
         ("Kafka", [lag, partitions, kafka_latency]),
     ]

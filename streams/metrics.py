@@ -26,6 +26,7 @@ ALERTS_PUBLISHED = Counter(
     "pantau_alerts_published", "Alerts acknowledged by the broker.", ["rule_id", "severity"]
 )
 BURSTS = Counter("pantau_bursts", "Burst events: a rule far above its usual rate.", ["rule_id"])
+STORIES_OPENED = Counter("pantau_stories_opened", "Alerts that opened a new story.", ["rule_id"])
 RULE_RELOADS = Counter("pantau_rule_reloads", "Rule-set reloads.", ["outcome"])
 CLASSIFY_SECONDS = Histogram(
     "pantau_classification_seconds",
@@ -105,6 +106,8 @@ def rules_loaded(ruleset: RuleSet) -> None:
     RULESET.info({"version": ruleset.version})
     for compiled in ruleset.rules:
         ALERTS_PUBLISHED.labels(compiled.rule.id, compiled.rule.severity)
+        BURSTS.labels(compiled.rule.id)
+        STORIES_OPENED.labels(compiled.rule.id)
 
 
 def serve(host: str, port: int) -> None:

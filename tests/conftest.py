@@ -116,6 +116,25 @@ def read_topic(settings: Settings, topic: str, until, timeout: float = 90.0) -> 
     return found
 
 
+def offline_seed_alert_ids() -> set[str]:
+    """Alert ids the default pack gives the seeds offline: what a worker must publish."""
+    from streams.classify import Classifier
+    from streams.replay import parse_seed
+    from streams.rules.packs import load_ruleset
+    from streams.settings import DEFAULT_PACK
+
+    classifier = Classifier(load_ruleset([DEFAULT_PACK]))
+    return {
+        alert.alert_id
+        for path in sorted(SEEDS.glob("*.txt"))
+        for alert in classifier.classify(parse_seed(path))
+    }
+
+
+def alert_ids(records) -> set[str]:
+    return {record.key.decode() for record in records}
+
+
 def seed_pairs(records) -> set[tuple[str, str]]:
     """(seed number, rule id) for alert records."""
     pairs = set()
