@@ -245,7 +245,9 @@ def _demo_loop(settings: Settings, duration: float | None) -> None:
     from streams.models import Alert
     from streams.replay import articles_from, make_producer, publish
     from streams.tail import open_consumer, print_alert, records
+    from streams.topics import ensure_topics, pipeline_topics
 
+    ensure_topics(settings, pipeline_topics(settings))
     consumer = open_consumer(settings.bootstrap_servers, settings.alerts_topic, True)
     producer = make_producer(settings.bootstrap_servers)
     sent = publish(producer, settings.articles_topic, articles_from([SEEDS]))
@@ -347,6 +349,7 @@ def rules_push(files: tuple[Path, ...], delete: bool) -> None:
 
     from streams.rules.live import LiveRules
     from streams.rules.packs import RulePackError
+    from streams.topics import ensure_topics
 
     settings = get_settings()
     live = LiveRules(settings.rule_files, topic=settings.rules_topic)
@@ -359,7 +362,7 @@ def rules_push(files: tuple[Path, ...], delete: bool) -> None:
     except RulePackError as error:
         errors.print(f"[red]refused[/] {error}")
         sys.exit(1)
-    _ensure_compacted(settings, settings.rules_topic)
+    ensure_topics(settings, {settings.rules_topic: (1, {"cleanup.policy": "compact"})})
     producer = KafkaProducer(
         bootstrap_servers=settings.bootstrap_servers, acks="all", **settings.kafka_python_security()
     )
@@ -372,24 +375,6 @@ def rules_push(files: tuple[Path, ...], delete: bool) -> None:
         f"{action} {len(records)} pack(s) on {settings.rules_topic}; "
         f"rule-set version {ruleset.version} with {len(ruleset.rules)} rules"
     )
-
-
-def _ensure_compacted(settings: Settings, topic: str) -> None:
-    """Create the rules topic as a compacted, single-partition topic if it is missing."""
-    from kafka.admin import KafkaAdminClient, NewTopic
-    from kafka.errors import TopicAlreadyExistsError
-
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.bootstrap_servers, **settings.kafka_python_security()
-    )
-    try:
-        if topic not in admin.list_topics():
-            new = NewTopic(topic, 1, 1, topic_configs={"cleanup.policy": "compact"})
-            admin.create_topics([new])
-    except TopicAlreadyExistsError:
-        pass
-    finally:
-        admin.close()
 
 
 # ---- dead letters ---------------------------------------------------------------------------

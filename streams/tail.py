@@ -63,6 +63,10 @@ def render_alert(alert: Alert) -> Text:
     extras = [alert.article.language or "?", f"score {alert.score:g}"]
     if alert.countries:
         extras.append(",".join(alert.countries))
+    if alert.story is not None:
+        outlets = len(alert.story.sources)
+        size = f"{alert.story.article_count} article(s), {outlets} outlet(s)"
+        extras.append("new story" if alert.story_status == "new" else f"story: {size}")
     out.append(f"  ({'; '.join(extras)})\n", style="dim")
     for evidence in alert.evidence[:3]:
         out.append(f"    {evidence.field}: ", style="dim")
