@@ -323,7 +323,8 @@ def rules_explain(rule_id: str, text_or_file: str, rule_files, title: str, langu
         sys.exit(2)
     console.print(f"rule [bold]{rule_id}[/]: {result.rule.rule.query}")
     console.print(f"language: {document.language or 'unknown'}")
-    for label, places in sorted(result.found.items()):
+    for label, found in sorted(result.found.items()):
+        places = list({t.start: t for t in found}.values())  # one per place, not per language
         where = ", ".join(f"{t.text!r}@{t.start}" for t in places[:6])
         more = f" (+{len(places) - 6})" if len(places) > 6 else ""
         console.print(f"  term {label!r}: {where}{more}")
