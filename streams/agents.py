@@ -48,6 +48,7 @@ from streams.stories import (
 from streams.text.document import Document
 
 log = structlog.get_logger("pantau.worker")
+ACK_WARNING_SECONDS = 3.0
 
 rules = LiveRules(settings.rule_files, topic=settings.rules_topic)
 rules_ready = asyncio.Event()
@@ -77,11 +78,12 @@ async def classify(stream):
             document = Document.from_article(article)
             alerts = rules.classifier.classify_document(document)
         except BadRecord as error:
-            await dead_letter(message, error.reason, error.message)
+            await dead_letter(message, error.reason, error.message, started)
             continue
         except Exception as error:  # a bug must not stop the partition or lose the record
             log.exception("classify_failed", partition=message.partition, offset=message.offset)
-            await dead_letter(message, "internal_error", f"{type(error).__name__}: {error}")
+            detail = f"{type(error).__name__}: {error}"
+            await dead_letter(message, "internal_error", detail, started)
             continue
         metrics.CLASSIFY_SECONDS.observe(time.perf_counter() - started)
         await forward(alerts, document, since=article.published_at or article.received_at)
@@ -103,7 +105,7 @@ async def forward(alerts: list[Alert], document: Document, since: datetime | Non
         }
         sent = await matches_topic.send(key=alert.rule_id, value=json.dumps(payload).encode())
         pending.append(sent)
-    await asyncio.gather(*pending)
+    await acknowledged(pending, "matches")
 
 
 @app.agent(matches_topic)
@@ -166,7 +168,7 @@ async def publish(alert: Alert, burst: BurstEvent | None, since: float | None) -
         pending.append(await bursts_topic.send(key=burst.rule_id.encode(), value=value))
         metrics.BURSTS.labels(burst.rule_id).inc()
         log.warning("burst", rule_id=burst.rule_id, count=burst.count, baseline=burst.baseline)
-    await asyncio.gather(*pending)
+    await acknowledged(pending, "alert")
     latency = None if since is None else max(0.0, time.time() - since)
     metrics.ALERTS_PUBLISHED.labels(alert.rule_id, alert.severity).inc()
     if alert.story_status == "new":
@@ -186,7 +188,26 @@ async def publish(alert: Alert, burst: BurstEvent | None, since: float | None) -
     )
 
 
-async def dead_letter(message, reason: str, detail: str) -> None:
+async def acknowledged(sends: list, what: str) -> None:
+    """Wait for the broker's acks; while it does not answer, say so every few seconds.
+
+    The producer itself reconnects and retries; this only makes an outage visible in the log
+    (a broker that hangs produces no client error for a long time).
+    """
+    acks = asyncio.gather(*sends)
+    waited = 0.0
+    while True:
+        try:
+            await asyncio.wait_for(asyncio.shield(acks), timeout=ACK_WARNING_SECONDS)
+            if waited:
+                log.info("broker_acks_resumed", waited_seconds=waited, what=what)
+            return
+        except TimeoutError:
+            waited += ACK_WARNING_SECONDS
+            log.warning("broker_not_acknowledging", waited_seconds=waited, what=what)
+
+
+async def dead_letter(message, reason: str, detail: str, started: float) -> None:
     """Park a record with why and where it came from; wait until the broker has it."""
     headers = [
         ("pantau.reason", reason.encode()),
@@ -201,16 +222,28 @@ async def dead_letter(message, reason: str, detail: str) -> None:
         headers.append(("pantau.truncated_from", str(len(value)).encode()))
         value = value[:room]
     sent = await dead_letter_topic.send(key=message.key, value=value, headers=headers)
-    await sent
+    await acknowledged([sent], "dead_letter")
     metrics.ARTICLES_DEAD_LETTERED.labels(reason).inc()
     log.warning(
         "dead_letter",
         reason=reason,
         error=detail,
+        article_id=_article_id(message.value),
         key=(message.key or b"").decode("utf-8", "replace")[:200],
         partition=message.partition,
         offset=message.offset,
+        seconds=round(time.perf_counter() - started, 6),
     )
+
+
+def _article_id(value: bytes | None) -> str | None:
+    """The record's ``id`` when it has one that can be read, for the dead-letter log line."""
+    try:
+        data = json.loads(value or b"")
+    except (ValueError, RecursionError):
+        return None
+    found = data.get("id") if isinstance(data, dict) else None
+    return str(found)[:200] if found is not None else None
 
 
 # ---- live rules ---------------------------------------------------------------------------------

@@ -28,3 +28,31 @@ def test_environment_overrides(monkeypatch):
     assert settings.dead_letter_topic == "news.dlq"
     assert settings.rule_files == [Path("a.yaml"), Path("b.yaml")]
     assert settings.metrics_port == 9200
+
+
+def test_sasl_ssl_settings_reach_both_kafka_clients(monkeypatch, tmp_path):
+    import ssl
+
+    import faust
+
+    monkeypatch.setenv("PANTAU_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("PANTAU_SASL_MECHANISM", "SCRAM-SHA-512")
+    monkeypatch.setenv("PANTAU_SASL_USERNAME", "pantau")
+    monkeypatch.setenv("PANTAU_SASL_PASSWORD", "s3cret")
+    settings = Settings()
+    client = settings.kafka_python_security()
+    assert client["security_protocol"] == "SASL_SSL"
+    assert client["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert (client["sasl_plain_username"], client["sasl_plain_password"]) == ("pantau", "s3cret")
+    assert isinstance(client["ssl_context"], ssl.SSLContext)
+    credentials = settings.faust_credentials()
+    assert isinstance(credentials, faust.SASLCredentials)
+    assert credentials.username == "pantau" and credentials.ssl_context is not None
+    assert "s3cret" not in repr(settings)  # the password is a secret, not logged
+
+
+def test_plaintext_needs_no_credentials(monkeypatch):
+    monkeypatch.delenv("PANTAU_SECURITY_PROTOCOL", raising=False)
+    settings = Settings()
+    assert settings.faust_credentials() is None
+    assert settings.kafka_python_security() == {"security_protocol": "PLAINTEXT"}

@@ -53,7 +53,14 @@ class PhraseNode:
 
 @dataclass(frozen=True)
 class AnyNode:
+    """Any of several sub-queries; ``needs`` lets the matcher skip children that cannot hit."""
+
     children: tuple[Plan, ...]
+    needs: tuple[tuple[frozenset[int], ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.needs:
+            object.__setattr__(self, "needs", tuple(tuple(clauses(c)) for c in self.children))
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,7 @@ def made_up_words(count: int, rng: random.Random) -> list[str]:
     return sorted({"".join(rng.choices(SYLLABLES, k=rng.randint(2, 4))) for _ in range(count)})
 
 
-def generate_pack(
-    count: int, texts: Iterable[str], seed: int = 42, text_share: float = 0.1
-) -> str:
+def generate_pack(count: int, texts: Iterable[str], seed: int = 42, text_share: float = 0.1) -> str:
     """YAML text of a pack with ``count`` rules; ``text_share`` of terms come from the texts."""
     rng = random.Random(seed)
     real = vocabulary(texts)
@@ -54,8 +52,7 @@ def generate_pack(
     rules = []
     for number in range(count):
         a, b, c = (
-            rng.choice(real) if rng.random() < text_share else rng.choice(unreal)
-            for _ in range(3)
+            rng.choice(real) if rng.random() < text_share else rng.choice(unreal) for _ in range(3)
         )
         shape = rng.choice(SHAPES)
         query = shape.format(a=a, b=b, c=c, pa=a[: max(3, len(a) - 2)], n=rng.randint(2, 12))

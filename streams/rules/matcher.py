@@ -72,6 +72,7 @@ class _Evaluator:
         self.postings = postings
         self.sentence_scope = scope == "sentence"
         self._memo: dict[tuple[int, tuple[int, ...]], list[Hit]] = {}
+        self.present = {term for field_postings in postings for term in field_postings}
 
     def hits(self, plan: Plan, fields: tuple[int, ...] = ALL_FIELDS) -> list[Hit]:
         """Hits of a plan node, memoised: concepts recur across the rules of a pack."""
@@ -98,8 +99,14 @@ class _Evaluator:
                 ]
             case PhraseNode(terms):
                 return self._phrase(terms, fields)
-            case AnyNode(children):
-                return [hit for child in children for hit in self.hits(child, fields)]
+            case AnyNode(children, needs):
+                present = self.present
+                return [
+                    hit
+                    for child, need in zip(children, needs, strict=True)
+                    if all(not clause.isdisjoint(present) for clause in need)
+                    for hit in self.hits(child, fields)
+                ]
             case AllNode(children):
                 found = []
                 for child in children:
@@ -225,7 +232,10 @@ def _matched_term(ruleset: RuleSet, document: Document, f: int, position: int, t
     text_field = document.fields[f]
     start, end = text_field.starts[position], text_field.ends[position]
     label = ruleset.terms[term].label
-    return MatchedTerm(term=label, text=text_field.text[start:end], start=start, end=end)
+    # Built from trusted values: construct without re-validating (it is the hot path).
+    return MatchedTerm.model_construct(
+        term=label, text=text_field.text[start:end], start=start, end=end
+    )
 
 
 def _build_match(ruleset: RuleSet, rule: CompiledRule, document: Document, hits: list[Hit]):
@@ -242,7 +252,7 @@ def _build_match(ruleset: RuleSet, rule: CompiledRule, document: Document, hits:
         start, end = _snippet_window(text_field.sentence_span(sentence), terms)
         terms = [t for t in terms if t.end <= end]
         evidence_list.append(
-            Evidence(
+            Evidence.model_construct(
                 field=FIELDS[f],
                 snippet=text_field.text[start:end],
                 start=start,

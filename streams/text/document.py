@@ -11,17 +11,27 @@ from streams.text.normalise import Field, html_to_text, looks_like_html, tokenis
 FIELDS = ("title", "body")
 
 
+UNDETECTED = "?"
+
+
 @dataclass(slots=True)
 class Document:
     article: Article
-    language: str | None
     fields: tuple[Field, Field]  # title, body: in the order of FIELDS
     countries: dict[tuple[int, int], set[str]] = field(default_factory=dict)  # per sentence
+    _language: str | None = UNDETECTED
 
     @classmethod
     def from_article(cls, article: Article) -> Document:
         body = html_to_text(article.body) if looks_like_html(article.body) else article.body
         title = tokenise("title", article.title)
         text = tokenise("body", body)
-        language = article.language or detect_language(f"{article.title}\n{body[:1000]}")
-        return cls(article=article, language=language, fields=(title, text))
+        return cls(article=article, fields=(title, text), _language=article.language or UNDETECTED)
+
+    @property
+    def language(self) -> str | None:
+        """The article's language, detected on first use: most articles never need it."""
+        if self._language == UNDETECTED:
+            sample = f"{self.article.title}\n{self.fields[1].text[:1000]}"
+            self._language = detect_language(sample)
+        return self._language
