@@ -140,13 +140,14 @@ def test_three_workers_share_eight_partitions_and_find_exactly_the_alerts_of_one
     partition_of = {json.loads(r.value)["id"]: r.partition for r in stored}
     assert len(set(partition_of.values())) == PARTITIONS, "the keys should cover every partition"
 
-    # Each worker classified the articles of its own partitions, and only those.
+    # Alerts are published by the story stage, which owns rules (the internal matches topic
+    # is keyed by rule id), so the work is shared by rule, not by article partition.
     alerts_by_worker: list[dict[str, str]] = []
     log_deadline = time.monotonic() + 10  # a log line may trail its acknowledged alert
     while True:
         alerts_by_worker = [
             {
-                e["alert_id"]: e["article_id"]
+                e["alert_id"]: e["rule_id"]
                 for e in log_events(w.log())
                 if e.get("event") == "alert"
             }
@@ -157,9 +158,12 @@ def test_three_workers_share_eight_partitions_and_find_exactly_the_alerts_of_one
             break
         time.sleep(0.2)
     assert logged == expected
-    for held, alerts in zip(assignments, alerts_by_worker, strict=True):
-        assert alerts, "every worker owns partitions with articles, so every worker alerts"
-        assert {partition_of[article] for article in alerts.values()} <= held
+    assert sum(1 for alerts in alerts_by_worker if alerts) >= 2, "the stage is shared"
+    rule_owners: dict[str, set[int]] = {}
+    for index, alerts in enumerate(alerts_by_worker):
+        for rule in alerts.values():
+            rule_owners.setdefault(rule, set()).add(index)
+    assert all(len(owners) == 1 for owners in rule_owners.values()), rule_owners
 
     with capsys.disabled():
         print(

@@ -34,8 +34,14 @@ def test_stories_survive_a_worker_restart(broker_url, topics, start_worker):
     syndicated = seed.model_copy(update={"id": "004-syndicated", "source": "another outlet"})
     publish(producer, settings.articles_topic, [syndicated.model_dump(mode="json")])
     producer.close()
-    records = read_topic(settings, settings.alerts_topic, until=lambda r: len(ratified(r)) >= 4)
-    latest = next(a for a in ratified(records) if a["article"]["id"] == "004-syndicated")
+
+    def syndicated_alert(records) -> dict | None:
+        found = (a for a in ratified(records) if a["article"]["id"] == "004-syndicated")
+        return next(found, None)
+
+    records = read_topic(settings, settings.alerts_topic, until=syndicated_alert)
+    latest = syndicated_alert(records)
+    assert latest is not None, "the syndicated copy gave no treaty_ratified alert"
     assert latest["story"]["id"] in story_ids
     assert (latest["story_status"], latest["story"]["article_count"]) == ("update", 4)
     assert "another outlet" in latest["story"]["sources"]
