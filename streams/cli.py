@@ -106,7 +106,7 @@ def replay(paths: tuple[Path, ...], rate: float, loop: bool, topic: str | None) 
 
     settings = get_settings()
     events = list(articles_from(paths))
-    producer = make_producer(settings.bootstrap_servers, **settings.kafka_python_security())
+    producer = make_producer(settings)
     topic = topic or settings.articles_topic
     rounds, total, started = 0, 0, time.monotonic()
     try:
@@ -220,7 +220,8 @@ def demo(duration: float | None) -> None:
 
     configured = os.environ.get("PANTAU_BROKER")
     with embedded_broker() if not configured else nullcontext(configured) as url:
-        env = {**os.environ, **TANSU_PROFILE, "PANTAU_BROKER": url}
+        profile = {} if configured else TANSU_PROFILE  # Tansu's join and batch quirks
+        env = {**os.environ, **profile, "PANTAU_BROKER": url}
         env.setdefault("PANTAU_LOG_FORMAT", "console")
         log_path = Path(os.environ.get("TMPDIR", "/tmp")) / "pantau-demo-worker.log"
         where = "embedded Tansu" if not configured else "your broker"
@@ -233,12 +234,19 @@ def demo(duration: float | None) -> None:
                 stderr=subprocess.STDOUT,
             )
             try:
-                _demo_loop(Settings(broker=url), duration)
+                _demo_loop(
+                    Settings(_env_file=None, **_profile_fields(profile), broker=url), duration
+                )
             except KeyboardInterrupt:
                 console.print("\nstopping")
             finally:
                 stop_process(worker)
     console.print("stopped: worker and broker are down")
+
+
+def _profile_fields(profile: dict[str, str]) -> dict[str, str]:
+    """PANTAU_* variables as Settings field names."""
+    return {name.removeprefix("PANTAU_").lower(): value for name, value in profile.items()}
 
 
 def _demo_loop(settings: Settings, duration: float | None) -> None:
@@ -249,7 +257,7 @@ def _demo_loop(settings: Settings, duration: float | None) -> None:
 
     ensure_topics(settings, pipeline_topics(settings))
     consumer = open_consumer(settings.bootstrap_servers, settings.alerts_topic, True)
-    producer = make_producer(settings.bootstrap_servers)
+    producer = make_producer(settings)
     sent = publish(producer, settings.articles_topic, articles_from([SEEDS]))
     producer.close()
     console.print(
@@ -346,8 +354,7 @@ def rules_push(files: tuple[Path, ...], delete: bool) -> None:
     Each pack is validated together with the worker's rule files first; an invalid pack is
     refused with its error and nothing is sent. Workers swap to the new rule set at once.
     """
-    from kafka import KafkaProducer
-
+    from streams.replay import make_producer
     from streams.rules.live import LiveRules
     from streams.rules.packs import RulePackError
     from streams.topics import ensure_topics
@@ -364,9 +371,7 @@ def rules_push(files: tuple[Path, ...], delete: bool) -> None:
         errors.print(f"[red]refused[/] {error}")
         sys.exit(1)
     ensure_topics(settings, {settings.rules_topic: (1, {"cleanup.policy": "compact"})})
-    producer = KafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, acks="all", **settings.kafka_python_security()
-    )
+    producer = make_producer(settings)
     for name, text in records:
         producer.send(settings.rules_topic, key=name.encode(), value=text and text.encode())
     producer.flush()

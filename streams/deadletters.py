@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kafka import KafkaProducer
-
+from streams.replay import make_producer
 from streams.settings import Settings
 from streams.tail import open_consumer, records
 
@@ -62,9 +61,7 @@ def list_dead_letters(settings: Settings, reason: str | None, idle_timeout: floa
 
 def replay_dead_letters(settings: Settings, letters: list[DeadLetter]) -> int:
     """Send each record, unchanged, to the topic it was first read from."""
-    producer = KafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, acks="all", **settings.kafka_python_security()
-    )
+    producer = make_producer(settings)
     for letter in letters:
         topic = letter.headers.get("pantau.topic") or settings.articles_topic
         headers = [("pantau.replayed_from", f"{letter.partition}:{letter.offset}".encode())]

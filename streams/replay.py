@@ -10,6 +10,7 @@ from pathlib import Path
 from kafka import KafkaProducer
 
 from streams.models import Article, utcnow
+from streams.settings import Settings
 
 
 def parse_seed(path: Path) -> Article:
@@ -45,8 +46,16 @@ def articles_from(paths: Iterable[Path]) -> Iterator[dict]:
             yield parse_seed(path).model_dump(mode="json", exclude_none=True)
 
 
-def make_producer(bootstrap: list[str], **security: object) -> KafkaProducer:
-    return KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5, **security)
+def make_producer(settings: Settings) -> KafkaProducer:
+    """A kafka-python producer with the deployment's brokers, security and batch size."""
+    return KafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        acks="all",
+        linger_ms=5 if settings.producer_batch_bytes > 1 else 0,
+        batch_size=settings.producer_batch_bytes,
+        max_request_size=settings.max_record_bytes,
+        **settings.kafka_python_security(),
+    )
 
 
 def publish(

@@ -59,6 +59,14 @@ class Worker:
     def log(self) -> str:
         return self.log_path.read_text()
 
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until Faust reports the worker ready (joined, tables recovered)."""
+        deadline = time.monotonic() + timeout
+        while "Worker]: Ready" not in self.log():
+            assert self.process.poll() is None, self.log()[-3000:]
+            assert time.monotonic() < deadline, "worker not ready:\n" + self.log()[-3000:]
+            time.sleep(0.2)
+
 
 @pytest.fixture
 def topics(request) -> dict[str, str]:
@@ -95,8 +103,12 @@ def start_worker(broker_url, topics, tmp_path):
 
 
 def settings_for(broker_url: str, topics: dict[str, str]) -> Settings:
+    """Settings of the test's own clients, with the Tansu profile's batch size."""
     return Settings(
-        broker=broker_url, articles_topic=topics["articles"], alerts_topic=topics["alerts"]
+        broker=broker_url,
+        articles_topic=topics["articles"],
+        alerts_topic=topics["alerts"],
+        producer_batch_bytes=int(TANSU_PROFILE["PANTAU_PRODUCER_BATCH_BYTES"]),
     )
 
 

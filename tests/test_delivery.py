@@ -95,7 +95,7 @@ def create_topics(settings: Settings, partitions: dict[str, int]) -> None:
 
 def produce(settings: Settings, articles: list[dict], rate: float = 0.0) -> dict[str, int]:
     """Publish articles keyed by id; returns the partition the broker acknowledged for each."""
-    producer = make_producer(settings.bootstrap_servers)
+    producer = make_producer(settings)
     started, futures = time.monotonic(), {}
     try:
         for sent, article in enumerate(articles, start=1):

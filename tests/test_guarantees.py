@@ -10,10 +10,10 @@ import time
 import urllib.request
 
 import pytest
-from kafka import KafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from streams.broker import free_port
+from streams.replay import make_producer
 
 from .conftest import ROOT, read_topic, settings_for
 
@@ -32,7 +32,7 @@ BAD = [
 
 
 def send(settings, values: list[bytes], topic: str | None = None) -> None:
-    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, max_request_size=4 << 20)
+    producer = make_producer(settings)
     for value in values:
         producer.send(topic or settings.articles_topic, value)
     producer.flush()
@@ -157,7 +157,7 @@ def test_rules_update_live_and_a_bad_pack_is_refused(broker_url, topics, start_w
 
     # A bad pack that reaches the topic anyway (not through `rules push`) is rejected.
     send(settings, [], topic=env["PANTAU_RULES_TOPIC"])
-    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers)
+    producer = make_producer(settings)
     producer.send(env["PANTAU_RULES_TOPIC"], key=b"evil", value=b"rules: [ {id: x")
     producer.flush()
     producer.close()

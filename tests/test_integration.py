@@ -21,7 +21,7 @@ def first_rule_pairs(records) -> set[tuple[str, str]]:
 def test_seeds_through_tansu_give_exactly_the_expected_alerts(broker_url, topics, start_worker):
     settings = settings_for(broker_url, topics)
     worker = start_worker()
-    producer = make_producer(settings.bootstrap_servers)
+    producer = make_producer(settings)
     assert publish(producer, settings.articles_topic, articles_from([SEEDS])) == 5
     producer.close()
 

@@ -136,7 +136,7 @@ def test_every_dashboard_query_answers_from_a_scraped_worker(
 ):
     settings = settings_for(broker_url, topics)
     worker = start_worker(PANTAU_METRICS_PORT=str(metrics_port))
-    producer = make_producer(settings.bootstrap_servers)
+    producer = make_producer(settings)
     publish(producer, settings.articles_topic, articles_from([SEEDS]))
     producer.send(settings.articles_topic, key=b"broken", value=b"not json")
     producer.flush()

@@ -122,7 +122,7 @@ def test_three_workers_share_eight_partitions_and_find_exactly_the_alerts_of_one
     assert len(expected) == COPIES * len(offline_alert_ids(articles[: len(articles) // COPIES]))
     assert expected
 
-    producer = make_producer(settings.bootstrap_servers)
+    producer = make_producer(settings)
     published = time.monotonic()
     assert publish(producer, articles_topic, articles) == len(articles)
     producer.close()
@@ -146,11 +146,7 @@ def test_three_workers_share_eight_partitions_and_find_exactly_the_alerts_of_one
     log_deadline = time.monotonic() + 10  # a log line may trail its acknowledged alert
     while True:
         alerts_by_worker = [
-            {
-                e["alert_id"]: e["rule_id"]
-                for e in log_events(w.log())
-                if e.get("event") == "alert"
-            }
+            {e["alert_id"]: e["rule_id"] for e in log_events(w.log()) if e.get("event") == "alert"}
             for w in workers
         ]
         logged = set().union(*alerts_by_worker)

@@ -22,14 +22,17 @@ def ratified(records) -> list[dict]:
 def test_stories_survive_a_worker_restart(broker_url, topics, start_worker):
     settings = settings_for(broker_url, topics)
     worker = start_worker()
-    producer = make_producer(settings.bootstrap_servers)
+    producer = make_producer(settings)
     publish(producer, settings.articles_topic, articles_from([SEEDS]))
     first = read_topic(settings, settings.alerts_topic, until=lambda r: len(ratified(r)) >= 3)
     story_ids = {a["story"]["id"] for a in ratified(first)}
     assert len(story_ids) == 1 and len(ratified(first)) == 3
     worker.stop()
 
-    start_worker()  # same app id: the story table is restored from its changelog
+    # Same app id: the story table is restored from its changelog. Publish once it is ready:
+    # on Tansu, a record produced while the restarted worker was still joining was sometimes
+    # not fetched at all (2 runs in 4, see the README), which this test is not about.
+    start_worker().wait_ready()
     seed = parse_seed(sorted(SEEDS.glob("004_*.txt"))[0])
     syndicated = seed.model_copy(update={"id": "004-syndicated", "source": "another outlet"})
     publish(producer, settings.articles_topic, [syndicated.model_dump(mode="json")])
@@ -69,7 +72,7 @@ def test_a_rule_far_above_its_baseline_emits_a_burst(broker_url, topics, start_w
         PANTAU_BURST_MIN_COUNT="6",
         PANTAU_BURST_FACTOR="4",
     )
-    producer = make_producer(settings.bootstrap_servers)
+    producer = make_producer(settings)
     article = {"title": "", "body": "Banjir melanda kota."}
     # A steady trickle (one alert per 2 s window), then twenty at once.
     publish(producer, settings.articles_topic, [{**article, "id": "warm-0"}])
