@@ -51,7 +51,6 @@ log = structlog.get_logger("pantau.worker")
 ACK_WARNING_SECONDS = 3.0
 
 rules = LiveRules(settings.rule_files, topic=settings.rules_topic)
-rules_ready = asyncio.Event()
 story_window = timedelta(hours=settings.story_window_hours)
 burst_thresholds = BurstThresholds(
     window_seconds=settings.burst_window_seconds,
@@ -68,7 +67,6 @@ sensors.install(app, lag_topics={articles_topic.get_topic_name()})
 @app.agent(articles_topic)
 async def classify(stream):
     """record -> validate -> normalise -> match -> alerts -> publish (or dead-letter)."""
-    await _wait_for_rules()
     async for event in stream.events():
         metrics.ARTICLES_CONSUMED.inc()
         message = event.message
@@ -247,12 +245,42 @@ def _article_id(value: bytes | None) -> str | None:
 
 
 # ---- live rules ---------------------------------------------------------------------------------
-async def _wait_for_rules() -> None:
-    """Start classifying with the rules topic applied, unless it takes too long."""
+rules_read_up_to: dict[int, int] = {}  # rules-topic partition -> next offset to apply
+
+
+def preload_rules(timeout: float) -> None:
+    """Apply the rules topic as it stands, before the worker starts consuming articles.
+
+    Done synchronously before Faust starts: an agent that waited for it instead would let
+    Faust hand it records before it iterates its stream, and those were not processed.
+    """
+    from kafka import KafkaConsumer
+    from kafka import TopicPartition as SyncTopicPartition
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        enable_auto_commit=False,
+        **settings.kafka_python_security(),
+    )
     try:
-        await asyncio.wait_for(rules_ready.wait(), settings.rules_wait)
-    except TimeoutError:
-        log.warning("rules_topic_not_read", waited_seconds=settings.rules_wait)
+        partitions = consumer.partitions_for_topic(settings.rules_topic) or set()
+        assigned = [SyncTopicPartition(settings.rules_topic, p) for p in sorted(partitions)]
+        if not assigned:
+            return
+        consumer.assign(assigned)
+        consumer.seek_to_beginning(*assigned)
+        ends = consumer.end_offsets(assigned)
+        deadline = time.monotonic() + timeout
+        while any(consumer.position(tp) < ends[tp] for tp in assigned):
+            if time.monotonic() > deadline:
+                log.warning("rules_topic_not_read", waited_seconds=timeout)
+                break
+            for tp, records in consumer.poll(timeout_ms=500).items():
+                for record in records:
+                    apply_rules_record(record.key, record.value)
+                    rules_read_up_to[tp.partition] = record.offset + 1
+    finally:
+        consumer.close()
 
 
 def apply_rules_record(key: bytes | None, value: bytes | None) -> None:
@@ -284,7 +312,6 @@ async def follow_rules() -> None:
             raise
         except Exception:
             log.exception("rules_follower_failed", retry_in_seconds=backoff)
-            rules_ready.set()
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, 30.0)
 
@@ -298,20 +325,15 @@ async def _follow_rules() -> None:
     await consumer.start()
     try:
         partitions = await _rules_partitions(consumer)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        log.info(
-            "rules_topic_following", topic=settings.rules_topic, end_offsets=sum(ends.values())
-        )
+        for tp in partitions:  # continue where the start-up read stopped (see preload_rules)
+            consumer.seek(tp, rules_read_up_to.get(tp.partition, 0))
+        log.info("rules_topic_following", topic=settings.rules_topic)
         while True:
             batch = await consumer.getmany(timeout_ms=1000)
-            for records in batch.values():
+            for tp, records in batch.items():
                 for record in records:
                     apply_rules_record(record.key, record.value)
-            if not rules_ready.is_set() and all(
-                await consumer.position(tp) >= ends[tp] for tp in partitions
-            ):
-                rules_ready.set()
+                    rules_read_up_to[tp.partition] = record.offset + 1
     finally:
         await consumer.stop()
 
@@ -326,5 +348,4 @@ async def _rules_partitions(consumer: AIOKafkaConsumer) -> list[TopicPartition]:
             assigned = [TopicPartition(settings.rules_topic, p) for p in sorted(partitions)]
             consumer.assign(assigned)
             return assigned
-        rules_ready.set()  # nothing to read yet: classify with the rule files meanwhile
         await asyncio.sleep(1)

@@ -55,8 +55,9 @@ def worker() -> None:
     configure_logging(settings.log_format, settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _wait_for_broker(settings)
-    from streams.agents import app
+    from streams.agents import app, preload_rules
 
+    preload_rules(settings.rules_wait)
     app.conf.logging_config = dict_config(settings.log_format, settings.log_level)
     metrics.serve(settings.metrics_host, settings.metrics_port)
     Worker(app, loglevel=settings.log_level).execute_from_commandline()

@@ -102,13 +102,13 @@ def start_worker(broker_url, topics, tmp_path):
         worker.stop()
 
 
-def settings_for(broker_url: str, topics: dict[str, str]) -> Settings:
-    """Settings of the test's own clients, with the Tansu profile's batch size."""
+def settings_for(broker_url: str, topics: dict[str, str], **fields) -> Settings:
+    """Settings of the test's own clients."""
     return Settings(
         broker=broker_url,
         articles_topic=topics["articles"],
         alerts_topic=topics["alerts"],
-        producer_batch_bytes=int(TANSU_PROFILE["PANTAU_PRODUCER_BATCH_BYTES"]),
+        **fields,
     )
 
 

@@ -130,10 +130,14 @@ def test_three_workers_share_eight_partitions_and_find_exactly_the_alerts_of_one
     def complete(records) -> bool:
         return expected <= {json.loads(r.value)["alert_id"] for r in records}
 
-    records = read_topic(settings, settings.alerts_topic, until=complete, timeout=60)
+    records = read_topic(settings, settings.alerts_topic, until=complete, timeout=150)
     alerts_after = time.monotonic() - published
     produced = [json.loads(r.value)["alert_id"] for r in records]
-    assert set(produced) == expected, "\n\n".join(w.log()[-2000:] for w in workers)
+    missing = expected - set(produced)
+    assert not missing, f"{len(missing)} of {len(expected)} alerts missing, " + "\n\n".join(
+        w.log()[-1500:] for w in workers
+    )
+    assert set(produced) == expected
 
     # Which partition each article went to, as the broker stored it.
     stored = read_topic(settings, articles_topic, until=lambda r: len(r) >= len(articles))

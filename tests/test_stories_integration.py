@@ -19,9 +19,14 @@ def ratified(records) -> list[dict]:
     return [a for a in alerts if a["rule_id"] == "treaty_ratified"]
 
 
+# Tansu reports a wrong end offset after multi-record batches, which cuts Faust's changelog
+# recovery short; one record per batch avoids it (README: the embedded broker's quirks).
+ONE_RECORD_BATCHES = {"PANTAU_PRODUCER_BATCH_BYTES": "1"}
+
+
 def test_stories_survive_a_worker_restart(broker_url, topics, start_worker):
-    settings = settings_for(broker_url, topics)
-    worker = start_worker()
+    settings = settings_for(broker_url, topics, producer_batch_bytes=1)
+    worker = start_worker(**ONE_RECORD_BATCHES)
     producer = make_producer(settings)
     publish(producer, settings.articles_topic, articles_from([SEEDS]))
     first = read_topic(settings, settings.alerts_topic, until=lambda r: len(ratified(r)) >= 3)
@@ -29,10 +34,7 @@ def test_stories_survive_a_worker_restart(broker_url, topics, start_worker):
     assert len(story_ids) == 1 and len(ratified(first)) == 3
     worker.stop()
 
-    # Same app id: the story table is restored from its changelog. Publish once it is ready:
-    # on Tansu, a record produced while the restarted worker was still joining was sometimes
-    # not fetched at all (2 runs in 4, see the README), which this test is not about.
-    start_worker().wait_ready()
+    start_worker(**ONE_RECORD_BATCHES)  # same app id: the stories come back from the changelog
     seed = parse_seed(sorted(SEEDS.glob("004_*.txt"))[0])
     syndicated = seed.model_copy(update={"id": "004-syndicated", "source": "another outlet"})
     publish(producer, settings.articles_topic, [syndicated.model_dump(mode="json")])
