@@ -437,9 +437,11 @@ def schemas(check: bool) -> None:
 
 def _register_tools() -> None:
     """Commands that live next to the code they drive."""
+    from streams.bench import bench
     from streams.dashboard import dashboard_command
     from streams.evaluate import eval_command
 
+    main.add_command(bench)
     main.add_command(dashboard_command)
     main.add_command(eval_command)
 

@@ -1,0 +1,60 @@
+"""Reference: the cheapest Faust agent on the worker's topic, to tell framework cost from ours.
+
+Built with the worker's app settings (keep in step with ``streams/app.py``) from the same
+``PANTAU_*`` variables, but with its own app id and nothing else registered. ``BENCH_MODE=noop``
+only iterates the stream; ``send`` forwards each event and awaits the broker's acknowledgement,
+as the worker does with each article's output. Run: ``python -m streams.bench.faust_ref``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import faust
+
+from streams.bench.progress import Tracker
+from streams.settings import get_settings
+
+settings = get_settings()
+MODE = os.environ.get("BENCH_MODE", "noop")
+tracker = Tracker(
+    Path(os.environ.get("BENCH_PROGRESS", "faust-ref.json")),
+    int(os.environ.get("BENCH_EXPECTED", "0")),
+)
+
+app = faust.App(
+    settings.app_id,
+    broker=settings.broker,
+    key_serializer="raw",
+    value_serializer="raw",
+    web_enabled=False,
+    autodiscover=False,
+    topic_partitions=settings.partitions,
+    datadir=str(settings.data_dir / "{conf.id}"),
+    producer_acks=-1,
+    consumer_auto_offset_reset="earliest",
+    broker_rebalance_timeout=settings.rebalance_timeout,
+    broker_session_timeout=settings.session_timeout,
+    broker_heartbeat_interval=settings.heartbeat_interval,
+    broker_credentials=settings.faust_credentials(),
+    consumer_max_fetch_size=settings.max_record_bytes,
+    producer_max_request_size=settings.max_record_bytes,
+    producer_max_batch_size=settings.producer_batch_bytes,
+)
+source = app.topic(settings.articles_topic, key_type=bytes, value_type=bytes)
+sink = app.topic(settings.alerts_topic, key_type=bytes, value_type=bytes)
+
+
+@app.agent(source)
+async def reference(stream) -> None:
+    async for event in stream.events():
+        tracker.started()
+        if MODE == "send":
+            await (await sink.send(key=event.key, value=event.value))
+        tracker.done()
+
+
+if __name__ == "__main__":
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
