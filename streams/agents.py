@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.client import AIOKafkaClient
 
 from streams import metrics, sensors
 from streams.app import (
@@ -49,6 +50,7 @@ from streams.text.document import Document
 
 log = structlog.get_logger("pantau.worker")
 ACK_WARNING_SECONDS = 3.0
+BROKER_PROBE_SECONDS = 2.0
 
 rules = LiveRules(settings.rule_files, topic=settings.rules_topic)
 story_window = timedelta(hours=settings.story_window_hours)
@@ -203,6 +205,46 @@ async def acknowledged(sends: list, what: str) -> None:
         except TimeoutError:
             waited += ACK_WARNING_SECONDS
             log.warning("broker_not_acknowledging", waited_seconds=waited, what=what)
+
+
+@app.task
+async def watch_broker() -> None:
+    """Probe the broker with a metadata request every few seconds; say when it stops answering.
+
+    A broker that hangs (overloaded, paused, network black hole) raises no client error until a
+    request times out, 40 s later; the consumer only sees empty fetches. This makes it visible
+    within seconds, in the log and as ``pantau_broker_responding``.
+    """
+    client = AIOKafkaClient(
+        bootstrap_servers=settings.bootstrap_servers, **settings.kafka_python_security()
+    )
+
+    async def probe() -> None:
+        if not client.cluster.brokers():
+            await client.bootstrap()
+        await client.fetch_all_metadata()
+
+    silent_since: float | None = None
+    try:
+        while True:
+            try:
+                await asyncio.wait_for(probe(), BROKER_PROBE_SECONDS)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # a timeout or any connection error: no answer either way
+                metrics.BROKER_RESPONDING.set(0)
+                if silent_since is None:
+                    silent_since = time.monotonic()
+                    log.warning("broker_not_responding", error=type(error).__name__)
+            else:
+                metrics.BROKER_RESPONDING.set(1)
+                if silent_since is not None:
+                    silent = round(time.monotonic() - silent_since, 1)
+                    log.info("broker_responding_again", silent_seconds=silent)
+                    silent_since = None
+            await asyncio.sleep(BROKER_PROBE_SECONDS)
+    finally:
+        await client.close()
 
 
 async def dead_letter(message, reason: str, detail: str, started: float) -> None:

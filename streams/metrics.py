@@ -43,6 +43,10 @@ RULESET = Info("pantau_ruleset", "The active rule set.")
 LAST_PROCESSED = Gauge(
     "pantau_last_processed_timestamp_seconds", "Unix time the last record was processed."
 )
+BROKER_RESPONDING = Gauge(
+    "pantau_broker_responding",
+    "1 while the broker answers this worker's metadata probe in time, 0 while it does not.",
+)
 CONSUMER_LAG = Gauge(
     "pantau_consumer_lag",
     "Records in an assigned partition this worker has not processed yet (highwater - position).",
