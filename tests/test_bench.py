@@ -102,7 +102,11 @@ def test_targets_judge_each_section_that_ran() -> None:
             "rulesets": [
                 {"name": "default", "rules": 10, "pantau": {"articles_per_second": 6000.0}},
                 {"name": "generated-1000", "rules": 1000, "speedup_vs_naive": 12.0},
-                {"name": "generated-10000", "rules": 10000, "share_of_default": 0.4},
+                {
+                    "name": "generated-10000",
+                    "rules": 10000,
+                    "pantau": {"articles_per_second": 2400.0},
+                },
             ]
         },
         "e2e": {
@@ -113,7 +117,7 @@ def test_targets_judge_each_section_that_ran() -> None:
     verdicts = {row["target"]: row["met"] for row in targets(results)}
     assert verdicts == {
         "Classifier, default pack (10 rules)": True,
-        "Classifier, 10,000 rules / default": False,
+        "Classifier, 10,000 rules": False,
         "Classifier / naive, 1,000 rules": True,
         "End to end, worker throughput": True,
         "End to end, worker / Faust no-op": None,

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aiokafka.errors import KafkaError
+
 from streams.bench.e2e import (
     ARTICLES,
     E2EPlan,
@@ -56,16 +58,19 @@ async def feed_and_sample(system: System, producer, plan: MemoryPlan) -> list[tu
     while time.monotonic() - started < plan.budget:
         system.check_alive()
         handled = system.handled()[0] - base
-        while sent < plan.articles and sent - handled < plan.ahead:
-            event = next(events)
-            key, value = encode({**event, "received_at": datetime.now(UTC).isoformat()})
-            await producer.send(ARTICLES, value, key=key)
-            sent += 1
+        try:
+            while sent < plan.articles and sent - handled < plan.ahead:
+                event = next(events)
+                key, value = encode({**event, "received_at": datetime.now(UTC).isoformat()})
+                await producer.send(ARTICLES, value, key=key)
+                sent += 1
+        except KafkaError:  # the broker went away: keep the samples taken so far
+            break
         if time.monotonic() >= next_sample:
             samples.append((handled, rss_mb(system.pid)))
             next_sample += SAMPLE_EVERY
-        if handled >= plan.articles:
-            break
+        if handled >= plan.articles or system.stalled():
+            break  # done, or stuck (a dead broker must not add a flat tail to the trend)
         await asyncio.sleep(0.2)
     samples.append((system.handled()[0] - base, rss_mb(system.pid)))
     return samples
@@ -80,10 +85,11 @@ async def measure_memory(e2e: E2EPlan, plan: MemoryPlan) -> dict:
             await asyncio.sleep(2.0)
             start = rss_mb(system.pid)
             samples = await feed_and_sample(system, producer, plan)
+            stalled = system.stalled()
         finally:
             system.stop()
             await producer.stop()
-    return summarise_memory(plan, start, samples)
+    return {**summarise_memory(plan, start, samples), "stalled": stalled}
 
 
 def summarise_memory(plan: MemoryPlan, start: float, samples: list[tuple[int, float]]) -> dict:

@@ -101,11 +101,11 @@ def targets(results: dict) -> list[dict]:
             ),
             _row(
                 "classifier",
-                f"Classifier, {_get(large, 'rules', default=0):,} rules / default",
-                ">= 50%",
-                _get(large, "share_of_default"),
-                lambda v: v >= 0.5,
-                "{:.1%}",
+                f"Classifier, {_get(large, 'rules', default=0):,} rules",
+                ">= 2,500 articles/s (50% of 5,000)",
+                _get(large, "pantau", "articles_per_second"),
+                lambda v: v >= 2500,
+                "{:,.0f} articles/s",
             ),
             _row(
                 "classifier",
@@ -158,7 +158,8 @@ def targets(results: dict) -> list[dict]:
         )
         if not memory["complete"]:
             row["met"] = None
-            row["shown"] += f" (reached {memory['articles_done']:,})"
+            why = "stalled at" if memory.get("stalled") else "reached"
+            row["shown"] += f" ({why} {memory['articles_done']:,})"
         rows.append(row)
     return rows
 
