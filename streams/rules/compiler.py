@@ -53,14 +53,26 @@ class PhraseNode:
 
 @dataclass(frozen=True)
 class AnyNode:
-    """Any of several sub-queries; ``needs`` lets the matcher skip children that cannot hit."""
+    """Any of several sub-queries, indexed so the matcher visits only children that can hit.
+
+    A concept has dozens of alternatives and an article holds few of them: ``gates`` maps each
+    term to the children whose most selective clause contains it, so one set intersection
+    with the document's terms finds the reachable children; ``needs`` holds the clauses those
+    children must still meet.
+    """
 
     children: tuple[Plan, ...]
-    needs: tuple[tuple[frozenset[int], ...], ...] = ()
+    needs: tuple[tuple[frozenset[int], ...], ...] = field(init=False, repr=False, compare=False)
+    gates: dict[int, tuple[int, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.needs:
-            object.__setattr__(self, "needs", tuple(tuple(clauses(c)) for c in self.children))
+        needs = tuple(tuple(sorted(set(clauses(c)), key=len)) for c in self.children)
+        gates: dict[int, list[int]] = defaultdict(list)
+        for index, need in enumerate(needs):
+            for term in need[0]:
+                gates[term].append(index)
+        object.__setattr__(self, "needs", tuple(need[1:] for need in needs))
+        object.__setattr__(self, "gates", {term: tuple(ids) for term, ids in gates.items()})
 
 
 @dataclass(frozen=True)
@@ -112,9 +124,22 @@ FIELD_INDEX = {"title": 0, "body": 1}
 
 @dataclass
 class CompiledRule:
+    """A rule's plan and its clauses, the first (most selective) being its presearch anchor.
+
+    The presearch reaches a rule through its anchor, so it checks only the other clauses:
+    ``required`` (one-term clauses, one subset test) and ``either`` (the rest).
+    """
+
     rule: Rule
     plan: Plan
     clauses: tuple[frozenset[int], ...]
+    required: frozenset[int] = field(init=False, repr=False)
+    either: tuple[frozenset[int], ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        rest = self.clauses[1:]
+        self.required = frozenset(term for clause in rest if len(clause) == 1 for term in clause)
+        self.either = tuple(clause for clause in rest if len(clause) > 1)
 
 
 class UnknownConcept(ValueError):
@@ -166,10 +191,12 @@ class RuleSet:
         indexes: set[int] = set()
         for term in present:
             indexes.update(self.anchors.get(term, ()))
+        rules = self.rules
         return [
-            self.rules[i]
-            for i in sorted(indexes)
-            if all(not clause.isdisjoint(present) for clause in self.rules[i].clauses)
+            rule
+            for rule in map(rules.__getitem__, sorted(indexes))
+            if rule.required <= present
+            and all(not clause.isdisjoint(present) for clause in rule.either)
         ]
 
 
@@ -181,6 +208,15 @@ class _Builder:
         self.prefix_terms: dict[str, set[int]] = defaultdict(set)
         self._ids: dict[tuple, int] = {}
         self._concept_plans: dict[str, Plan] = {}
+        self._plans: dict[Plan, Plan] = {}
+
+    def _intern(self, plan: Plan) -> Plan:
+        """One object per distinct sub-plan, so rules that share one share its hits.
+
+        The matcher memoises hits by plan identity: a term, phrase or guard such as
+        "(@negation OR @denial)" written in many rules is then evaluated once per article.
+        """
+        return self._plans.setdefault(plan, plan)
 
     def _term(self, label: str, identity: tuple, keys: Iterable[str], prefix: str = "") -> int:
         term_id = self._ids.get(identity)
@@ -230,10 +266,13 @@ class _Builder:
     def entry(self, text: str, languages: tuple[str, ...]) -> Plan:
         """A concept list entry: a word, a wildcard ``ratif*`` or several words (a phrase)."""
         if text.endswith("*") and " " not in text:
-            return self.prefix(text[:-1])
-        return self.word(text.strip('"'), languages)
+            return self._intern(self.prefix(text[:-1]))
+        return self._intern(self.word(text.strip('"'), languages))
 
     def plan(self, node: q.Node, rule_id: str) -> Plan:
+        return self._intern(self._plan(node, rule_id))
+
+    def _plan(self, node: q.Node, rule_id: str) -> Plan:
         match node:
             case q.Word(text):
                 return self.word(text, LANGUAGES)

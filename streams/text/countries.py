@@ -163,16 +163,19 @@ class CountryMatcher:
         if len(tokens) != len(originals):
             raise ValueError("tokens and originals differ in length")
         found: list[tuple[int, int, str]] = []
-        start = 0
-        while start < len(tokens):
+        longest = self.longest
+        following = 0  # the first token not inside the previous mention
+        # Most tokens start no name: only those that do are tried, in order.
+        for start in [i for i, token in enumerate(tokens) if token in longest]:
+            if start < following:
+                continue
             hit = self._match_at(tokens, originals, start)
             if hit is None:
-                start += 1
                 continue
             end, code = hit
             if code and not (start and tokens[start - 1] in _LANGUAGE_WORDS):
                 found.append((start, end, code))
-            start = end + 1
+            following = end + 1
         return found
 
     def _match_at(
