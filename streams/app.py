@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faust
 
+from streams import workarounds
 from streams.settings import get_settings
 
 settings = get_settings()
@@ -27,3 +28,7 @@ rule_counts = app.Table("rule-counts", key_type=str, default=int).tumbling(
     expires=settings.burst_window_seconds * (settings.burst_history + 2),
 )
 rule_watch = app.Table("rule-watch", key_type=str, default=None)
+
+workarounds.install(
+    app, [alerts_topic, stories_topic, bursts_topic, dead_letter_topic, matches_topic]
+)
