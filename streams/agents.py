@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import faust
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.client import AIOKafkaClient
@@ -96,16 +98,15 @@ async def forward(alerts: list[Alert], document: Document, since: datetime | Non
     if not alerts:
         return
     words = document_words(document)
-    pending = []
+    outgoing = []
     for alert in alerts:
         payload = {
             "alert": alert.model_dump(mode="json"),
             "signature": signature_to_json(alert_signature(alert, words)),
             "since": since.timestamp() if since else None,
         }
-        sent = await matches_topic.send(key=alert.rule_id, value=json.dumps(payload).encode())
-        pending.append(sent)
-    await acknowledged(pending, "matches")
+        outgoing.append(Outgoing(matches_topic, alert.rule_id, json.dumps(payload).encode()))
+    await deliver(outgoing, "matches")
 
 
 @app.agent(matches_topic)
@@ -160,15 +161,15 @@ def count_for_bursts(rule_id: str, at: float) -> BurstEvent | None:
 async def publish(alert: Alert, burst: BurstEvent | None, since: float | None) -> None:
     """Send the alert (and a new story's first alert, and a burst); wait for the acks."""
     key, value = alert.alert_id.encode(), alert.model_dump_json().encode()
-    pending = [await alerts_topic.send(key=key, value=value)]
+    outgoing = [Outgoing(alerts_topic, key, value)]
     if settings.publish_new_stories and alert.story_status == "new":
-        pending.append(await stories_topic.send(key=key, value=value))
+        outgoing.append(Outgoing(stories_topic, key, value))
     if burst is not None:
         value = burst.model_dump_json().encode()
-        pending.append(await bursts_topic.send(key=burst.rule_id.encode(), value=value))
+        outgoing.append(Outgoing(bursts_topic, burst.rule_id.encode(), value))
         metrics.BURSTS.labels(burst.rule_id).inc()
         log.warning("burst", rule_id=burst.rule_id, count=burst.count, baseline=burst.baseline)
-    await acknowledged(pending, "alert")
+    await deliver(outgoing, "alert")
     latency = None if since is None else max(0.0, time.time() - since)
     metrics.ALERTS_PUBLISHED.labels(alert.rule_id, alert.severity).inc()
     if alert.story_status == "new":
@@ -188,23 +189,58 @@ async def publish(alert: Alert, burst: BurstEvent | None, since: float | None) -
     )
 
 
-async def acknowledged(sends: list, what: str) -> None:
-    """Wait for the broker's acks; while it does not answer, say so every few seconds.
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A record to publish; kept until the broker has acknowledged it, so it can be sent again."""
 
-    The producer itself reconnects and retries; this only makes an outage visible in the log
-    (a broker that hangs produces no client error for a long time).
+    topic: faust.TopicT
+    key: bytes | str | None
+    value: bytes
+    headers: list[tuple[str, bytes]] | None = None
+
+
+async def deliver(records: list[Outgoing], what: str) -> None:
+    """Publish the records and return only once the broker has acknowledged every one.
+
+    A record whose send fails (an expired batch, a broker error) is sent again with back-off:
+    the caller's offset is not committed before this returns, so nothing is lost and at worst
+    a record is published twice (with the same key). While the broker does not answer at all,
+    a warning every few seconds makes the outage visible (a hung broker raises no error).
     """
-    acks = asyncio.gather(*sends)
+    backoff = 1.0
+    while records:
+        sends = [await r.topic.send(key=r.key, value=r.value, headers=r.headers) for r in records]
+        results = await _acks(sends, what)
+        failed = [(r, e) for r, e in zip(records, results, strict=True) if isinstance(e, Exception)]
+        if failed:
+            error = failed[0][1]
+            log.warning(
+                "send_failed_retrying",
+                what=what,
+                records=len(failed),
+                error=f"{type(error).__name__}: {error}",
+                retry_in_seconds=backoff,
+            )
+            metrics.SEND_RETRIES.labels(what).inc(len(failed))
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30.0)
+        records = [record for record, _ in failed]
+
+
+async def _acks(sends: list, what: str) -> list:
+    """Each send's result or exception; warns every few seconds while none comes."""
+    acks = asyncio.gather(*sends, return_exceptions=True)
     waited = 0.0
     while True:
         try:
-            await asyncio.wait_for(asyncio.shield(acks), timeout=ACK_WARNING_SECONDS)
-            if waited:
-                log.info("broker_acks_resumed", waited_seconds=waited, what=what)
-            return
+            results = await asyncio.wait_for(asyncio.shield(acks), timeout=ACK_WARNING_SECONDS)
         except TimeoutError:
             waited += ACK_WARNING_SECONDS
             log.warning("broker_not_acknowledging", waited_seconds=waited, what=what)
+            continue
+        if waited:
+            log.info("broker_acks_resumed", waited_seconds=waited, what=what)
+        return results
 
 
 @app.task
@@ -261,8 +297,7 @@ async def dead_letter(message, reason: str, detail: str, started: float) -> None
     if value is not None and len(value) > room:
         headers.append(("pantau.truncated_from", str(len(value)).encode()))
         value = value[:room]
-    sent = await dead_letter_topic.send(key=message.key, value=value, headers=headers)
-    await acknowledged([sent], "dead_letter")
+    await deliver([Outgoing(dead_letter_topic, message.key, value, headers)], "dead_letter")
     metrics.ARTICLES_DEAD_LETTERED.labels(reason).inc()
     log.warning(
         "dead_letter",

@@ -27,6 +27,11 @@ ALERTS_PUBLISHED = Counter(
 )
 BURSTS = Counter("pantau_bursts", "Burst events: a rule far above its usual rate.", ["rule_id"])
 STORIES_OPENED = Counter("pantau_stories_opened", "Alerts that opened a new story.", ["rule_id"])
+SEND_RETRIES = Counter(
+    "pantau_send_retries",
+    "Records sent again after the broker did not acknowledge them (what: matches, alert, ...).",
+    ["what"],
+)
 RULE_RELOADS = Counter("pantau_rule_reloads", "Rule-set reloads.", ["outcome"])
 CLASSIFY_SECONDS = Histogram(
     "pantau_classification_seconds",

@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     producer_batch_bytes: int = Field(
         16_384, description="Producer batch size (1: one record per batch, see TANSU_PROFILE)."
     )
+    producer_request_timeout: float = Field(
+        30.0,
+        description="Seconds before an unacknowledged send fails and the worker sends it again "
+        "(Faust's default, 20 minutes, would hold a partition that long).",
+    )
 
     @property
     def dead_letter_topic(self) -> str:
@@ -141,6 +146,7 @@ class Settings(BaseSettings):
             "consumer_max_fetch_size": self.max_record_bytes,
             "producer_max_request_size": self.max_record_bytes,
             "producer_max_batch_size": self.producer_batch_bytes,
+            "producer_request_timeout": self.producer_request_timeout,
         }
 
     def faust_credentials(self):
