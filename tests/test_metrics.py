@@ -16,7 +16,16 @@ from streams.rules.packs import load_ruleset
 from streams.sensors import FaustMetrics
 from streams.settings import DEFAULT_PACK
 
-BOUNDED_LABELS = {"reason", "rule_id", "severity", "outcome", "topic", "partition", "version"}
+BOUNDED_LABELS = {
+    "reason",
+    "rule_id",
+    "severity",
+    "outcome",
+    "topic",
+    "partition",
+    "version",
+    "what",
+}
 SUFFIXES = {
     "counter": ("_total",),
     "gauge": ("",),
@@ -58,6 +67,7 @@ class FakeConsumer:
 def exercise_every_labelled_metric() -> None:
     metrics.rules_loaded(load_ruleset([DEFAULT_PACK]))
     metrics.RULE_RELOADS.labels("ok")
+    metrics.SEND_RETRIES.labels("alert")
     sensor = FaustMetrics(lag_topics={"t-exercise"})
     tp = TP("t-exercise", 0)
     sensor.on_message_in(tp, 0, None)
