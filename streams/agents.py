@@ -353,11 +353,16 @@ def preload_rules(timeout: float) -> None:
                 log.warning("rules_topic_not_read", waited_seconds=timeout)
                 break
             for tp, records in consumer.poll(timeout_ms=500).items():
-                for record in records:
-                    apply_rules_record(record.key, record.value)
-                    rules_read_up_to[tp.partition] = record.offset + 1
+                apply_rules_records(tp.partition, records)
     finally:
         consumer.close()
+
+
+def apply_rules_records(partition: int, records: list) -> None:
+    """Apply rules-topic records in order and remember how far that partition is read."""
+    for record in records:
+        apply_rules_record(record.key, record.value)
+        rules_read_up_to[partition] = record.offset + 1
 
 
 def apply_rules_record(key: bytes | None, value: bytes | None) -> None:
@@ -408,9 +413,7 @@ async def _follow_rules() -> None:
         while True:
             batch = await consumer.getmany(timeout_ms=1000)
             for tp, records in batch.items():
-                for record in records:
-                    apply_rules_record(record.key, record.value)
-                    rules_read_up_to[tp.partition] = record.offset + 1
+                apply_rules_records(tp.partition, records)
     finally:
         await consumer.stop()
 
