@@ -44,7 +44,7 @@ from streams.stories import (
     alert_signature,
     alert_time,
     assign,
-    document_words,
+    document_minhash,
     signature_from_json,
     signature_to_json,
 )
@@ -97,12 +97,12 @@ async def forward(alerts: list[Alert], document: Document, since: datetime | Non
     """Send each match, with its story signature, to the owner of its rule; wait for acks."""
     if not alerts:
         return
-    words = document_words(document)
+    minhash = document_minhash(document)
     outgoing = []
     for alert in alerts:
         payload = {
             "alert": alert.model_dump(mode="json"),
-            "signature": signature_to_json(alert_signature(alert, words)),
+            "signature": signature_to_json(alert_signature(alert, minhash)),
             "since": since.timestamp() if since else None,
         }
         outgoing.append(Outgoing(matches_topic, alert.rule_id, json.dumps(payload).encode()))

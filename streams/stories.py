@@ -97,6 +97,35 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     return MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=MINHASH_SCHEME).permutations
 
 
+def text_minhash(words: Sequence[str]) -> tuple[int, ...]:
+    """MinHash of an article's word shingles: the costly part of a signature, once per article."""
+    shingles = _shingles(words)
+    if not shingles:
+        return ()
+    minhash = MinHash(
+        num_perm=NUM_PERM,
+        scheme=MINHASH_SCHEME,
+        hashfunc=zlib.crc32,
+        permutations=_permutations(),
+    )
+    minhash.update_batch(shingles)
+    return tuple(int(v) for v in minhash.hashvalues)
+
+
+def signature_of(
+    minhash: tuple[int, ...],
+    evidence_terms: Iterable[str],
+    countries: Iterable[str],
+    language: str | None = None,
+) -> Signature:
+    return Signature(
+        minhash=minhash,
+        terms=frozenset(filter(None, map(normalise_term, evidence_terms))),
+        countries=frozenset(code.upper() for code in countries),
+        language=language,
+    )
+
+
 def story_signature(
     document_text_words: Sequence[str],
     evidence_terms: Iterable[str],
@@ -104,34 +133,18 @@ def story_signature(
     language: str | None = None,
 ) -> Signature:
     """Signature of one article from its normalised title + body words (``Document`` fields)."""
-    shingles = _shingles(document_text_words)
-    values: tuple[int, ...] = ()
-    if shingles:
-        minhash = MinHash(
-            num_perm=NUM_PERM,
-            scheme=MINHASH_SCHEME,
-            hashfunc=zlib.crc32,
-            permutations=_permutations(),
-        )
-        minhash.update_batch(shingles)
-        values = tuple(int(v) for v in minhash.hashvalues)
-    return Signature(
-        minhash=values,
-        terms=frozenset(filter(None, map(normalise_term, evidence_terms))),
-        countries=frozenset(code.upper() for code in countries),
-        language=language,
-    )
+    return signature_of(text_minhash(document_text_words), evidence_terms, countries, language)
 
 
-def document_words(document: Document) -> list[str]:
-    """Normalised words of the title then the body: the text a signature is made of."""
-    return [word for field in document.fields for word in field.words]
+def document_minhash(document: Document) -> tuple[int, ...]:
+    """MinHash of the normalised title then body words; shared by all the article's alerts."""
+    return text_minhash([word for field in document.fields for word in field.words])
 
 
-def alert_signature(alert: Alert, words: Sequence[str]) -> Signature:
-    """Signature of an alert's article, from its normalised words (:func:`document_words`)."""
-    return story_signature(
-        words, evidence_terms(alert.evidence), alert.countries, alert.article.language
+def alert_signature(alert: Alert, minhash: tuple[int, ...]) -> Signature:
+    """Signature of an alert, from its article's :func:`document_minhash`."""
+    return signature_of(
+        minhash, evidence_terms(alert.evidence), alert.countries, alert.article.language
     )
 
 

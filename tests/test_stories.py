@@ -35,8 +35,8 @@ def classifier() -> Classifier:
 
 
 def signed_alerts(classifier: Classifier, article: Article) -> list[tuple[Alert, Signature]]:
-    words = stories.document_words(Document.from_article(article))
-    return [(a, stories.alert_signature(a, words)) for a in classifier.classify(article)]
+    minhash = stories.document_minhash(Document.from_article(article))
+    return [(a, stories.alert_signature(a, minhash)) for a in classifier.classify(article)]
 
 
 def put(state, alert: Alert, signature: Signature, now: datetime, **options):
@@ -280,16 +280,17 @@ def labelled_alerts(classifier: Classifier) -> list[tuple[dict, Alert, list[str]
     found = []
     for row in rows:
         article = Article.model_validate(row)
-        words = stories.document_words(Document.from_article(article))
-        found += [(row, a, words) for a in classifier.classify(article) if a.rule_id == row["rule"]]
+        minhash = stories.document_minhash(Document.from_article(article))
+        alerts = classifier.classify(article)
+        found += [(row, a, minhash) for a in alerts if a.rule_id == row["rule"]]
     return sorted(found, key=lambda item: item[0]["published_at"])
 
 
 def group(items, thresholds: Thresholds = stories.DEFAULT_THRESHOLDS) -> dict[str, str]:
     states: dict[str, dict] = {}
     predicted = {}
-    for row, alert, words in items:
-        signature = stories.alert_signature(alert, words)
+    for row, alert, minhash in items:
+        signature = stories.alert_signature(alert, minhash)
         now = datetime.fromisoformat(row["published_at"])
         result = put(states.get(alert.rule_id), alert, signature, now, thresholds=thresholds)
         states[alert.rule_id] = result.state
