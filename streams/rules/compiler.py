@@ -64,6 +64,7 @@ class AnyNode:
     children: tuple[Plan, ...]
     needs: tuple[tuple[frozenset[int], ...], ...] = field(init=False, repr=False, compare=False)
     gates: dict[int, tuple[int, ...]] = field(init=False, repr=False, compare=False)
+    gate_terms: frozenset[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         needs = tuple(tuple(sorted(set(clauses(c)), key=len)) for c in self.children)
@@ -73,6 +74,7 @@ class AnyNode:
                 gates[term].append(index)
         object.__setattr__(self, "needs", tuple(need[1:] for need in needs))
         object.__setattr__(self, "gates", {term: tuple(ids) for term, ids in gates.items()})
+        object.__setattr__(self, "gate_terms", frozenset(gates))
 
 
 @dataclass(frozen=True)

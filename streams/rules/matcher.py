@@ -77,6 +77,7 @@ class _Evaluator:
         self._memo: dict[tuple[int, tuple[int, ...]], list[Hit]] = {}
         self._groups: dict[int, dict[tuple[int, int], Group]] = {}
         self.present = _present(postings)
+        self.field_terms = [set(field_postings) for field_postings in postings]
 
     def hits(self, plan: Plan, fields: tuple[int, ...] = ALL_FIELDS) -> list[Hit]:
         """Hits of a plan node, memoised: concepts recur across the rules of a pack."""
@@ -98,13 +99,13 @@ class _Evaluator:
         return [
             (f, self.document.fields[f].sentence_of(p), p, p, ((p, term),))
             for f in fields
-            for term in plan.terms.intersection(self.postings[f])
+            for term in plan.terms & self.field_terms[f]
             for p in self.postings[f][term]
         ]
 
     def _any(self, plan: AnyNode, fields: tuple[int, ...]) -> list[Hit]:
         present, gates, needs, children = self.present, plan.gates, plan.needs, plan.children
-        reachable = sorted({i for term in gates.keys() & present for i in gates[term]})
+        reachable = sorted({i for term in plan.gate_terms & present for i in gates[term]})
         return [
             hit
             for i in reachable

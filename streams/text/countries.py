@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import compress
 
 from babel import Locale
 
@@ -166,7 +167,7 @@ class CountryMatcher:
         longest = self.longest
         following = 0  # the first token not inside the previous mention
         # Most tokens start no name: only those that do are tried, in order.
-        for start in [i for i, token in enumerate(tokens) if token in longest]:
+        for start in compress(range(len(tokens)), map(longest.__contains__, tokens)):
             if start < following:
                 continue
             hit = self._match_at(tokens, originals, start)
