@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     producer_batch_bytes: int = Field(
         16_384, description="Producer batch size (1: one record per batch, see TANSU_PROFILE)."
     )
+    max_poll_records: int = Field(
+        100,
+        description="Records one fetch hands to the agents. Small, so the stories stage gets "
+        "its matches between articles instead of after a whole fetched backlog.",
+    )
     producer_request_timeout: float = Field(
         30.0,
         description="Seconds before an unacknowledged send fails and the worker sends it again "
@@ -144,6 +149,7 @@ class Settings(BaseSettings):
             "broker_credentials": self.faust_credentials(),
             # Big enough that an oversized article is fetched and dead-lettered, never left stuck.
             "consumer_max_fetch_size": self.max_record_bytes,
+            "broker_max_poll_records": self.max_poll_records,
             "producer_max_request_size": self.max_record_bytes,
             "producer_max_batch_size": self.producer_batch_bytes,
             "producer_request_timeout": self.producer_request_timeout,

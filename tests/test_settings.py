@@ -56,3 +56,13 @@ def test_plaintext_needs_no_credentials(monkeypatch):
     settings = Settings()
     assert settings.faust_credentials() is None
     assert settings.kafka_python_security() == {"security_protocol": "PLAINTEXT"}
+
+
+def test_fetch_batches_stay_small_enough_to_interleave_the_two_stages(monkeypatch):
+    """A fetch of a whole backlog would hold back the stories stage's matches behind it."""
+    import faust
+
+    monkeypatch.setenv("PANTAU_MAX_POLL_RECORDS", "7")
+    app = faust.App("settings-test", **Settings().faust_options())
+    assert app.conf.broker_max_poll_records == 7
+    assert Settings.model_fields["max_poll_records"].default <= 500
