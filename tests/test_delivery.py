@@ -254,7 +254,8 @@ def test_a_worker_killed_mid_replay_is_replaced_without_losing_an_alert(
         if unacknowledged:  # a known defect, kept visible rather than hidden (README)
             pytest.xfail(
                 f"{len(unacknowledged)} of {len(expected)} alerts never published within "
-                "180 s of the kill: intermittent on Tansu, cause not found yet"
+                "180 s of the kill: a record Faust's stream skipped around the rebalance and "
+                "committed past (README: known defect)"
             )
         unseen = missing - alert_ids_on_topic(settings)
         if unseen:  # the broker acknowledged them, yet no reader gets them (README: known defects)
