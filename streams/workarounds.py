@@ -21,39 +21,87 @@ one place, so it can go once upstream changes.
    disappear from its metadata. A batch already queued for one of them then waits for a leader
    until the request timeout (20 minutes in Faust). Seen as a worker whose matches hung when it
    published its first alert. The fix names every topic the worker writes to up front.
+
+3. **Faust commits past a record its stream skipped.** A stream drops a record fetched around a
+   rebalance (stale generation or paused flow) without acknowledging it, expecting the seek to
+   the committed offsets to fetch it again. When that re-fetch misses it, the later records are
+   acknowledged and Faust commits past the hole: its head-gap check is off by one against
+   Kafka's committed offset (the *next* record) and absent before a partition's first commit.
+   Seen as all alerts of one article at offset 0 or 1 of a partition missing after a kill or a
+   take-over. The fix commits only a run of acknowledged offsets that starts where the partition
+   was committed (or, before any commit, at the first record fetched since the seek), and
+   otherwise seeks back to re-fetch the hole; the records after it are processed again, which
+   at-least-once allows.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterable
 
 import faust
+import structlog
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 
+log = structlog.get_logger("pantau.worker")
+REFETCH_AFTER_SECONDS = 60.0  # a re-fetch waits behind the buffered records; do not repeat it soon
 
-class _NoReadOffsets(dict):
-    """Faust's read-offset map, always empty: every fetched record reaches its stream."""
+
+class _FetchedFrom(dict):
+    """Stands in for Faust's read-offset map (bug 1): filters nothing, and keeps per partition
+    the lowest offset fetched since the last seek (where processing has to start, bug 3)."""
 
     def __getitem__(self, tp):
         return None
 
     def __setitem__(self, tp, offset) -> None:
-        pass
+        if offset is not None and offset < self.get(tp, offset + 1):
+            super().__setitem__(tp, offset)
 
     def update(self, *args, **kwargs) -> None:
-        pass
+        """Faust's seek to the committed offsets: fetching starts over from there."""
+        self.clear()
 
 
 class Consumer(AIOKafkaConsumer):
-    """Faust's aiokafka consumer without the read-offset filter (see bug 1 above)."""
+    """Faust's aiokafka consumer without the read-offset filter (bug 1), and with commits that
+    never pass a record the stream skipped (bug 3)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._read_offset = _NoReadOffsets()
+        self._read_offset = _FetchedFrom()
+        self._refetched: dict = {}
+        self._seeks: set[asyncio.Future] = set()
+
+    def _new_offset(self, tp):
+        acked = self._acked[tp]
+        start = self._committed_offset[tp] or self._read_offset.get(tp)
+        if acked and start is not None and min(acked) > start:
+            self._refetch(tp, start, min(acked))
+            return None
+        return super()._new_offset(tp)
+
+    def _refetch(self, tp, start: int, head: int) -> None:
+        now = time.monotonic()
+        last_start, last_at = self._refetched.get(tp, (None, 0.0))
+        if last_start == start and now - last_at < REFETCH_AFTER_SECONDS:
+            return
+        self._refetched[tp] = (start, now)
+        log.warning(
+            "skipped_record_refetch",
+            topic=tp.topic,
+            partition=tp.partition,
+            offset=start,
+            first_acknowledged=head,
+        )
+        seek = asyncio.ensure_future(self.seek_wait({tp: start}))  # in the consumer's thread
+        self._seeks.add(seek)
+        seek.add_done_callback(self._seeks.discard)
 
 
 def install(app: faust.App, output_topics: Iterable[faust.TopicT]) -> None:
-    """Apply both fixes to the app: before its consumer exists, and when its producer starts."""
+    """Apply the fixes to the app: before its consumer exists, and when its producer starts."""
     app.transport.Consumer = Consumer
     names = [topic.get_topic_name() for topic in output_topics]
 

@@ -1,0 +1,73 @@
+"""The consumer's commit rule: never past a record its stream skipped (workarounds, bug 3).
+
+The real path is covered by the kill and take-over tests in ``test_delivery.py``; these pin
+the rule itself on Faust's own consumer object, with only its seek replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import faust
+from faust.types import TP
+
+from streams import workarounds
+
+TOPIC = TP("articles", 0)
+
+
+def consumer_with_seeks() -> tuple[workarounds.Consumer, list[tuple[TP, int]]]:
+    app = faust.App("workarounds-test", broker="kafka://127.0.0.1:1")
+    workarounds.install(app, [])
+    consumer = app.consumer
+    assert isinstance(consumer, workarounds.Consumer)
+    sought: list[tuple[TP, int]] = []
+
+    async def seek_wait(partitions: dict[TP, int]) -> None:
+        sought.extend(partitions.items())
+
+    consumer.seek_wait = seek_wait
+    return consumer, sought
+
+
+def acknowledge(consumer: workarounds.Consumer, *offsets: int) -> None:
+    consumer._acked[TOPIC].extend(offsets)
+    consumer._acked_index[TOPIC].update(offsets)
+
+
+def test_a_hole_after_the_committed_offset_holds_the_commit_and_is_fetched_again():
+    consumer, sought = consumer_with_seeks()
+
+    async def scenario() -> list:
+        consumer._committed_offset[TOPIC] = 5  # Kafka's committed offset: the next record
+        acknowledge(consumer, 6, 7, 8)  # record 5 was skipped by the stream
+        held = consumer._new_offset(TOPIC)
+        await asyncio.sleep(0)
+        acknowledge(consumer, 5)  # the re-fetch brought it back
+        return [held, consumer._new_offset(TOPIC)]
+
+    assert asyncio.run(scenario()) == [None, 9]
+    assert sought == [(TOPIC, 5)]
+
+
+def test_before_any_commit_processing_must_start_at_the_first_fetched_record():
+    consumer, sought = consumer_with_seeks()
+
+    async def scenario() -> list:
+        for offset in (0, 1, 2):  # what Faust records as it hands records to the stream
+            consumer._read_offset[TOPIC] = offset
+        acknowledge(consumer, 1, 2)  # record 0 was skipped
+        held = consumer._new_offset(TOPIC)
+        await asyncio.sleep(0)
+        return [held, consumer._new_offset(TOPIC)]
+
+    assert asyncio.run(scenario()) == [None, None]
+    assert sought == [(TOPIC, 0)], "one re-fetch, not one per commit"
+
+
+def test_contiguous_acknowledgements_commit_as_faust_would():
+    consumer, sought = consumer_with_seeks()
+    consumer._committed_offset[TOPIC] = 3
+    acknowledge(consumer, 3, 4, 5)
+    assert consumer._new_offset(TOPIC) == 6
+    assert sought == []
