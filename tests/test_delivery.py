@@ -224,6 +224,33 @@ def report(record_property, capsys, test: str, **values: object) -> None:
         print(f"\n{test}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
 
 
+def explain_missing(capsys, missing: set[str], article_of: dict[str, str], *workers: Worker):
+    """On an expected failure, print what the next investigation needs: which articles lost
+    alerts (all of one article's alerts point at a skipped record) and each worker's
+    rebalance and warning lines, since CI keeps no worker logs."""
+    articles: dict[str, int] = {}
+    for alert_id in missing:
+        articles[article_of[alert_id]] = articles.get(article_of[alert_id], 0) + 1
+    lines = [f"missing alerts by article: {dict(sorted(articles.items()))}"]
+    for worker in workers:
+        for event in log_events(worker):
+            message = str(event.get("event", ""))
+            if ASSIGNED.match(message):
+                held: dict[str, list[int]] = {}
+                for topic, partition in TOPIC_PARTITION.findall(message):
+                    if "changelog" not in topic and "assignor" not in topic:
+                        name = "articles" if topic.startswith("articles") else "matches"
+                        held.setdefault(name, []).append(int(partition))
+                message = f"assigned { ({k: sorted(v) for k, v in sorted(held.items())}) }"
+            elif event.get("level") not in ("warning", "error") and not message.startswith(
+                ("[^---Recovery]: Seek", "[^---Recovery]: Worker ready")
+            ):
+                continue
+            lines.append(f"{worker.log_path.name} {event.get('timestamp')} {message[:160]}")
+    with capsys.disabled():
+        print("\n" + "\n".join(lines[:60]))
+
+
 def tails(*workers: Worker) -> str:
     return "\n\n".join(f"--- {w.log_path.name}\n{w.log()[-3000:]}" for w in workers)
 
@@ -252,10 +279,10 @@ def test_a_worker_killed_mid_replay_is_replaced_without_losing_an_alert(
         acknowledged = alerted(first, "alert_id") | alerted(second, "alert_id")
         unacknowledged = missing - acknowledged
         if unacknowledged:  # a known defect, kept visible rather than hidden (README)
+            explain_missing(capsys, unacknowledged, expected, first, second)
             pytest.xfail(
                 f"{len(unacknowledged)} of {len(expected)} alerts never published within "
-                "180 s of the kill: a record Faust's stream skipped around the rebalance and "
-                "committed past (README: known defect)"
+                "180 s of the kill (README: delivery guarantees)"
             )
         unseen = missing - alert_ids_on_topic(settings)
         if unseen:  # the broker acknowledged them, yet no reader gets them (README: known defects)
@@ -323,9 +350,10 @@ def test_the_surviving_member_takes_over_the_partitions_of_a_killed_one(
     alerts.wait_for(lambda: alerts.unique >= everything, 150, [survivor])
     missing = everything - alerts.unique
     if missing:  # a known defect, kept visible rather than hidden (README: known defects)
+        explain_missing(capsys, missing, first_expected | second_expected, survivor, victim)
         pytest.xfail(
             f"{len(missing)} of {len(everything)} alerts not published after the take-over: "
-            "intermittent on Tansu, cause not found yet (README: known defects)"
+            "the survivor stopped fetching (README: known defect)"
         )
     assert alerts.unique <= everything
     assert survivor.process.poll() is None, tails(survivor)
