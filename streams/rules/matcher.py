@@ -69,15 +69,24 @@ class Explanation:
     match: RuleMatch | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Postings:
+    """Per field: term id -> word positions; with the term sets, derived once per article."""
+
+    fields: list[dict[int, list[int]]]
+    terms: list[set[int]]  # per field, for set intersections with OR nodes
+    present: set[int]  # in any field: the presearch and OR-node gates
+
+
 class _Evaluator:
-    def __init__(self, document: Document, postings: list[dict[int, list[int]]], scope: str):
+    def __init__(self, document: Document, postings: _Postings, scope: str):
         self.document = document
-        self.postings = postings
+        self.postings = postings.fields
+        self.field_terms = postings.terms
+        self.present = postings.present
         self.sentence_scope = scope == "sentence"
         self._memo: dict[tuple[int, tuple[int, ...]], list[Hit]] = {}
         self._groups: dict[int, dict[tuple[int, int], Group]] = {}
-        self.present = _present(postings)
-        self.field_terms = [set(field_postings) for field_postings in postings]
 
     def hits(self, plan: Plan, fields: tuple[int, ...] = ALL_FIELDS) -> list[Hit]:
         """Hits of a plan node, memoised: concepts recur across the rules of a pack."""
@@ -234,7 +243,7 @@ def _share_a_word(a: Hit, b: Hit) -> bool:
     return not {p for p, _ in a[4]}.isdisjoint(p for p, _ in b[4])
 
 
-def _postings(ruleset: RuleSet, document: Document) -> list[dict[int, list[int]]]:
+def _postings(ruleset: RuleSet, document: Document) -> _Postings:
     """Per field: term id -> word positions, for the words that satisfy any rule term.
 
     The loop runs over matching words only; finding them is done by C-level maps.
@@ -249,12 +258,8 @@ def _postings(ruleset: RuleSet, document: Document) -> list[dict[int, list[int]]
                 if len(found) < MAX_POSITIONS_PER_TERM:
                     found.append(position)
         result.append(postings)
-    return result
-
-
-def _present(postings: list[dict[int, list[int]]]) -> set[int]:
-    """The term ids found in any field."""
-    return set().union(*postings)
+    terms = [set(field_postings) for field_postings in result]
+    return _Postings(result, terms, set().union(*terms))
 
 
 def _language_allowed(rule: CompiledRule, document: Document) -> bool:
@@ -331,7 +336,7 @@ def match_document(ruleset: RuleSet, document: Document) -> list[RuleMatch]:
     postings = _postings(ruleset, document)
     evaluators: dict[str, _Evaluator] = {}
     matches = []
-    for rule in ruleset.candidates(_present(postings)):
+    for rule in ruleset.candidates(postings.present):
         if not _language_allowed(rule, document):
             continue
         scope = rule.rule.near_scope
@@ -352,7 +357,7 @@ def explain(ruleset: RuleSet, rule_id: str, document: Document) -> Explanation:
     postings = _postings(ruleset, document)
     evaluator = _Evaluator(document, postings, rule.rule.near_scope)
     found: dict[str, list[MatchedTerm]] = defaultdict(list)
-    for f, field_postings in enumerate(postings):
+    for f, field_postings in enumerate(postings.fields):
         for term, positions in field_postings.items():
             for p in positions:
                 found[ruleset.terms[term].label].append(
@@ -364,11 +369,10 @@ def explain(ruleset: RuleSet, rule_id: str, document: Document) -> Explanation:
     hits = evaluator.hits(rule.plan)
     distinct = len(_distinct_terms(hits))
     if not hits:
-        present = _present(postings)
         missing = [
             sorted(ruleset.terms[t].label for t in clause)
             for clause in rule.clauses
-            if clause.isdisjoint(present)
+            if clause.isdisjoint(postings.present)
         ]
         reason = (
             f"no clause of the query holds; missing one of: {missing[0][:12]}"
