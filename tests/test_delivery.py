@@ -178,6 +178,17 @@ def log_events(worker: Worker) -> list[dict]:
     return events
 
 
+def assigned(message: str) -> dict[str, set[int]] | None:
+    """Topic -> partitions of an assignment log line, or None for any other line."""
+    match = ASSIGNED.match(message)
+    if match is None:
+        return None
+    partitions: dict[str, set[int]] = {}
+    for topic, partition in TOPIC_PARTITION.findall(match.group(1)):
+        partitions.setdefault(topic, set()).add(int(partition))
+    return partitions
+
+
 def held_partitions(worker: Worker, topic: str) -> set[int]:
     """Partitions of ``topic`` the worker holds after its latest rebalance (empty in between)."""
     held: set[int] = set()
@@ -185,8 +196,8 @@ def held_partitions(worker: Worker, topic: str) -> set[int]:
         message = str(event.get("event", ""))
         if message.startswith(REVOKED):
             held = set()
-        elif match := ASSIGNED.match(message):
-            held = {int(p) for t, p in TOPIC_PARTITION.findall(match.group(1)) if t == topic}
+        elif (partitions := assigned(message)) is not None:
+            held = partitions.get(topic, set())
     return held
 
 
@@ -235,13 +246,13 @@ def explain_missing(capsys, missing: set[str], article_of: dict[str, str], *work
     for worker in workers:
         for event in log_events(worker):
             message = str(event.get("event", ""))
-            if ASSIGNED.match(message):
-                held: dict[str, list[int]] = {}
-                for topic, partition in TOPIC_PARTITION.findall(message):
-                    if "changelog" not in topic and "assignor" not in topic:
-                        name = "articles" if topic.startswith("articles") else "matches"
-                        held.setdefault(name, []).append(int(partition))
-                message = f"assigned { ({k: sorted(v) for k, v in sorted(held.items())}) }"
+            if (partitions := assigned(message)) is not None:
+                streams = {
+                    "articles" if topic.startswith("articles") else "matches": sorted(held)
+                    for topic, held in partitions.items()
+                    if "changelog" not in topic and "assignor" not in topic
+                }
+                message = f"assigned {dict(sorted(streams.items()))}"
             elif event.get("level") not in ("warning", "error") and not message.startswith(
                 ("[^---Recovery]: Seek", "[^---Recovery]: Worker ready")
             ):
