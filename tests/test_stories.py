@@ -35,8 +35,10 @@ def classifier() -> Classifier:
 
 
 def signed_alerts(classifier: Classifier, article: Article) -> list[tuple[Alert, Signature]]:
-    minhash = stories.document_minhash(Document.from_article(article))
-    return [(a, stories.alert_signature(a, minhash)) for a in classifier.classify(article)]
+    document = Document.from_article(article)
+    minhash = stories.document_minhash(document)
+    alerts = classifier.classify_document(document)
+    return [(a, stories.alert_signature(a, minhash)) for a in alerts]
 
 
 def put(state, alert: Alert, signature: Signature, now: datetime, **options):
@@ -280,8 +282,9 @@ def labelled_alerts(classifier: Classifier) -> list[tuple[dict, Alert, list[str]
     found = []
     for row in rows:
         article = Article.model_validate(row)
-        minhash = stories.document_minhash(Document.from_article(article))
-        alerts = classifier.classify(article)
+        document = Document.from_article(article)
+        minhash = stories.document_minhash(document)
+        alerts = classifier.classify_document(document)
         found += [(row, a, minhash) for a in alerts if a.rule_id == row["rule"]]
     return sorted(found, key=lambda item: item[0]["published_at"])
 
