@@ -1,6 +1,6 @@
-"""Two client bugs that lost or held back records, and what Pantau does about them.
+"""Three client bugs that lost or held back records, and what Pantau does about them.
 
-Both were found by the multi-worker tests (``tests/test_scale_out.py``, ``tests/test_delivery.py``)
+All were found by the multi-worker tests (``tests/test_scale_out.py``, ``tests/test_delivery.py``)
 and are upstream behaviour of faust-streaming 0.15 and aiokafka 0.12; each fix is kept here, in
 one place, so it can go once upstream changes.
 
@@ -43,6 +43,7 @@ from collections.abc import Iterable
 import faust
 import structlog
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
+from faust.types import TP
 
 log = structlog.get_logger("pantau.worker")
 REFETCH_AFTER_SECONDS = 60.0  # a re-fetch waits behind the buffered records; do not repeat it soon
@@ -71,14 +72,14 @@ class Consumer(AIOKafkaConsumer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._read_offset = _FetchedFrom()
-        self._refetched: dict = {}
+        self._refetched: dict[TP, tuple[int, float]] = {}  # tp -> (offset, when)
         self._seeks: set[asyncio.Future] = set()
 
     def _new_offset(self, tp):
         acked = self._acked[tp]
         start = self._committed_offset[tp] or self._read_offset.get(tp)
-        if acked and start is not None and min(acked) > start:
-            self._refetch(tp, start, min(acked))
+        if acked and start is not None and (head := min(acked)) > start:
+            self._refetch(tp, start, head)
             return None
         return super()._new_offset(tp)
 
