@@ -235,6 +235,9 @@ def report(record_property, capsys, test: str, **values: object) -> None:
         print(f"\n{test}: " + ", ".join(f"{k}={v}" for k, v in values.items()))
 
 
+LOG_ENVELOPE = {"event", "level", "logger", "timestamp"}
+
+
 def explain_missing(capsys, missing: set[str], article_of: dict[str, str], *workers: Worker):
     """On an expected failure, print what the next investigation needs: which articles lost
     alerts (all of one article's alerts point at a skipped record) and each worker's
@@ -253,11 +256,12 @@ def explain_missing(capsys, missing: set[str], article_of: dict[str, str], *work
                     if "changelog" not in topic and "assignor" not in topic
                 }
                 message = f"assigned {dict(sorted(streams.items()))}"
-            elif event.get("level") not in ("warning", "error") and not message.startswith(
-                ("[^---Recovery]: Seek", "[^---Recovery]: Worker ready")
-            ):
+            elif event.get("level") in ("warning", "error"):
+                context = {k: v for k, v in event.items() if k not in LOG_ENVELOPE}
+                message = f"{message} {context}" if context else message
+            elif not message.startswith(("[^---Recovery]: Seek", "[^---Recovery]: Worker ready")):
                 continue
-            lines.append(f"{worker.log_path.name} {event.get('timestamp')} {message[:160]}")
+            lines.append(f"{worker.log_path.name} {event.get('timestamp')} {message[:240]}")
     with capsys.disabled():
         print("\n" + "\n".join(lines[:60]))
 
