@@ -1,4 +1,4 @@
-"""Three client bugs that lost or held back records, and what Pantau does about them.
+"""Four client bugs that lost or held back records, and what Pantau does about them.
 
 All were found by the multi-worker tests (``tests/test_scale_out.py``, ``tests/test_delivery.py``)
 and are upstream behaviour of faust-streaming 0.15 and aiokafka 0.12; each fix is kept here, in
@@ -32,6 +32,16 @@ one place, so it can go once upstream changes.
    was committed (or, before any commit, at the first record fetched since the seek), and
    otherwise seeks back to re-fetch the hole; the records after it are processed again, which
    at-least-once allows.
+
+4. **Faust's seek to the committed offsets skips partitions nothing was committed for.** After
+   a rebalance, records fetched while the streams were paused are skipped and meant to be
+   fetched again by that seek, but the client seeks only partitions with a committed offset
+   above 0. A partition its previous owner never committed (a take-over soon after start) keeps
+   its position at the end: everything fetched early is skipped, nothing is acknowledged, and
+   the partition is never processed (bug 3's check needs an acknowledged record to see the
+   hole). Seen, in a trace kept from a failing take-over, as a survivor that fetched the dead
+   member's partitions to their end during the seek and processed none of them. The fix seeks
+   those partitions to their start, where a group without a commit begins.
 """
 
 from __future__ import annotations
@@ -66,14 +76,25 @@ class _FetchedFrom(dict):
 
 
 class Consumer(AIOKafkaConsumer):
-    """Faust's aiokafka consumer without the read-offset filter (bug 1), and with commits that
-    never pass a record the stream skipped (bug 3)."""
+    """Faust's aiokafka consumer without the read-offset filter (bug 1), with commits that never
+    pass a record the stream skipped (bug 3), and a seek that re-fetches every partition (bug 4)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._read_offset = _FetchedFrom()
         self._refetched: dict[TP, tuple[int, float]] = {}  # tp -> (offset, when)
         self._seeks: set[asyncio.Future] = set()
+
+    async def seek_to_committed(self):
+        committed = await super().seek_to_committed()
+        uncommitted = {
+            tp: 0
+            for tp, offset in committed.items()
+            if not offset and self.app.topics.acks_enabled_for(tp.topic)
+        }
+        if uncommitted:  # the client leaves these where the last fetch left them
+            await self.seek_wait(uncommitted)
+        return committed
 
     def _new_offset(self, tp):
         acked = self._acked[tp]

@@ -1,7 +1,8 @@
-"""The consumer's commit rule: never past a record its stream skipped (workarounds, bug 3).
+"""The consumer's rules: commit never past a record its stream skipped (workarounds, bug 3),
+and after a rebalance seek every stream partition back, committed or not (bug 4).
 
 The real path is covered by the kill and take-over tests in ``test_delivery.py``; these pin
-the rule itself on Faust's own consumer object, with only its seek replaced.
+the rules themselves on Faust's own consumer object, with only its broker calls replaced.
 """
 
 from __future__ import annotations
@@ -71,3 +72,17 @@ def test_contiguous_acknowledgements_commit_as_faust_would():
     acknowledge(consumer, 3, 4, 5)
     assert consumer._new_offset(TOPIC) == 6
     assert sought == []
+
+
+def test_the_seek_after_a_rebalance_also_rewinds_partitions_nothing_was_committed_for():
+    consumer, sought = consumer_with_seeks()
+    consumer.app.topics._acking_topics.add(TOPIC.topic)
+    fresh, committed, changelog = TP(TOPIC.topic, 1), TP(TOPIC.topic, 2), TP("t-changelog", 0)
+
+    async def client_seek_to_committed() -> dict:  # aiokafka seeks only offsets above 0
+        return {TOPIC: 0, fresh: None, committed: 7, changelog: None}
+
+    consumer._thread.seek_to_committed = client_seek_to_committed
+    offsets = asyncio.run(consumer.seek_to_committed())
+    assert offsets[committed] == 7
+    assert sorted(sought) == [(TOPIC, 0), (fresh, 0)], "streams from their start, not changelogs"
