@@ -14,6 +14,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -242,9 +243,7 @@ def explain_missing(capsys, missing: set[str], article_of: dict[str, str], *work
     """On a failure, print what the next investigation needs: which articles lost
     alerts (all of one article's alerts point at a skipped record) and each worker's
     rebalance and warning lines, since CI keeps no worker logs."""
-    articles: dict[str, int] = {}
-    for alert_id in missing:
-        articles[article_of[alert_id]] = articles.get(article_of[alert_id], 0) + 1
+    articles = Counter(article_of[alert_id] for alert_id in missing)
     lines = [f"missing alerts by article: {dict(sorted(articles.items()))}"]
     for worker in workers:
         for event in log_events(worker):
@@ -300,7 +299,7 @@ def test_a_worker_killed_mid_replay_is_replaced_without_losing_an_alert(
                 "180 s of the kill (README: delivery guarantees)"
             )
         unseen = missing - alert_ids_on_topic(settings)
-        if unseen:  # the broker acknowledged them, yet no reader gets them (README: known defects)
+        if unseen:  # the broker acknowledged them, yet no reader gets them (a Tansu defect, README)
             pytest.xfail(f"{len(unseen)} alerts acknowledged by Tansu but not readable")
     assert alerts.unique <= expected.keys(), "alerts that no rule produces"
     assert second.process.poll() is None, tails(second)
