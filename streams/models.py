@@ -75,13 +75,23 @@ class AlertArticle(BaseModel):
     published_at: datetime | None = None
 
 
+STORY_SOURCES = 20  # outlets a story lists: its state is rewritten on every alert
+STORY_RECENT_ARTICLES = 256  # per rule, remembered to answer a redelivery as the first time
+
+
 class StoryInfo(BaseModel):
     """The story an alert belongs to: reports of one event by several outlets."""
 
     id: str = Field(description="From the rule and the story's first alert, so replays agree.")
     first_seen: datetime = Field(description="Time of the story's earliest article.")
-    article_count: int = Field(ge=1, description="Distinct articles in the story so far.")
-    sources: list[str] = Field(description="Distinct outlets, in the order they reported.")
+    article_count: int = Field(
+        ge=1,
+        description="Articles in the story so far. An article delivered again after a crash "
+        f"counts once, unless it is older than the rule's last {STORY_RECENT_ARTICLES} alerts.",
+    )
+    sources: list[str] = Field(
+        description=f"Distinct outlets in the order they reported, the first {STORY_SOURCES}."
+    )
 
 
 StoryStatus = Literal["new", "update"]

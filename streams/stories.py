@@ -8,11 +8,15 @@ articles are in one language, they share evidence terms (Jaccard >= ``terms``, a
 one). Terms are not compared across languages: a treaty is a 'perjanjian' in Indonesian.
 
 A story is compared through the signature of its first article, so it cannot drift away from
-what opened it as it grows. The state of one rule is a small JSON value for a Faust table
-keyed by rule id: the open stories, plus their MinHash rows packed in one base64 string so a
-new article is compared with all of them in one numpy operation. Assignment is that linear
-scan: with a 72 h window and a few hundred stories per rule it is cheaper than keeping an LSH
-index, which would have to be rebuilt from the table after every restart or rebalance.
+what opened it as it grows. The state of one rule is a JSON value for a Faust table keyed by
+rule id, rewritten to the changelog on every alert, so its size is bounded whatever the
+traffic: at most ``MAX_STORIES`` open stories, each with counts instead of article lists and
+at most ``STORY_SOURCES`` outlets, the rule's last ``STORY_RECENT_ARTICLES`` assignments (to
+answer a redelivered article as the first time), and the stories' MinHash rows packed in one base64
+string so a new article is compared with all of them in one numpy operation. Assignment is
+that linear scan: with a 72 h window and a few hundred stories per rule it is cheaper than
+keeping an LSH index, which would have to be rebuilt from the table after every restart or
+rebalance.
 """
 
 from __future__ import annotations
@@ -30,7 +34,14 @@ from typing import NamedTuple
 import numpy as np
 from datasketch import MinHash
 
-from streams.models import Alert, Evidence, StoryInfo, StoryStatus
+from streams.models import (
+    STORY_RECENT_ARTICLES,
+    STORY_SOURCES,
+    Alert,
+    Evidence,
+    StoryInfo,
+    StoryStatus,
+)
 from streams.text.document import Document
 from streams.text.normalise import normalise_word
 
@@ -40,7 +51,7 @@ MINHASH_SCHEME = "affine32"  # explicit, so stored rows stay comparable across u
 # Shingles are hashed with CRC-32 (C speed, stable across processes); the affine32 scheme mixes
 # each input hash with the MurmurHash3 finalizer before permuting, which evens out its bits.
 SHINGLE_WORDS = 3
-STATE_VERSION = 1
+STATE_VERSION = 2  # 1 kept every article id of a story: its state grew with the story
 DEFAULT_WINDOW = timedelta(hours=72)
 MAX_STORIES = 500  # per rule; beyond it the least recently updated story is dropped
 
@@ -217,7 +228,7 @@ def _info(story: dict) -> StoryInfo:
     return StoryInfo(
         id=story["id"],
         first_seen=datetime.fromtimestamp(story["first_seen"], UTC),
-        article_count=len(story["articles"]),
+        article_count=story["article_count"],
         sources=list(story["sources"]),
     )
 
@@ -273,18 +284,22 @@ def assign(
     left as it was), the story, and ``new`` or ``update``.
 
     ``now`` is the alert's time (see :func:`alert_time`); stories whose last article is more
-    than ``window`` before it are dropped. An article delivered again changes nothing and gets
-    the answer it got the first time: ``new`` if it opened its story, else ``update``.
-    A state of another ``STATE_VERSION`` (signatures made another way) is started afresh.
+    than ``window`` before it are dropped. An article delivered again, if among the rule's last
+    ``STORY_RECENT_ARTICLES`` assignments, changes nothing and gets the answer it got the first
+    time: ``new`` if it opened its story, else ``update``; an older one counts again (its alert
+    keeps its id, which subscribers de-duplicate on). A state of version 1 is upgraded; of any
+    other version, started afresh.
     """
-    if not state or state.get("version") != STATE_VERSION:
-        state = {}
+    state = _upgrade(state)
     stories: list[dict] = list(state.get("stories", []))
     rows = _rows(state, len(stories))
-    for story in stories:
-        if article_id in story["articles"]:
-            status: StoryStatus = "new" if story["articles"][0] == article_id else "update"
-            return Assignment(_state(rule_id, stories, rows), _info(story), status)
+    recent: list[list[str]] = state.get("recent", [[], []])  # [article ids, their story ids]
+    if article_id in recent[0]:  # the latest assignment of it, should it have been evicted
+        story_key = recent[1][len(recent[0]) - 1 - recent[0][::-1].index(article_id)]
+        for story in stories:
+            if story["id"] == story_key:
+                status: StoryStatus = "new" if story["first_article"] == article_id else "update"
+                return Assignment(_state(rule_id, stories, rows, recent), _info(story), status)
 
     at, span = now.timestamp(), window.total_seconds()
     keep = np.array([s["last_seen"] >= at - span for s in stories], dtype=bool)
@@ -296,7 +311,8 @@ def assign(
             "id": story_id(rule_id, alert_id),
             "first_seen": at,
             "last_seen": at,
-            "articles": [article_id],
+            "first_article": article_id,
+            "article_count": 1,
             "sources": [source] if source else [],
             "terms": sorted(signature.terms),
             "countries": sorted(signature.countries),
@@ -309,12 +325,14 @@ def assign(
         status = "new"
     else:
         old = stories[index]
+        listed = old["sources"]
+        new_source = bool(source and source not in listed and len(listed) < STORY_SOURCES)
         story = {
             **old,
             "first_seen": min(old["first_seen"], at),
             "last_seen": max(old["last_seen"], at),
-            "articles": [*old["articles"], article_id],
-            "sources": old["sources"] + [source] * bool(source and source not in old["sources"]),
+            "article_count": old["article_count"] + 1,
+            "sources": listed + [source] * new_source,
         }
         stories[index] = story
         status = "update"
@@ -323,14 +341,37 @@ def assign(
         newest = sorted(range(len(stories)), key=recency.__getitem__)[-max_stories:]
         order = np.array(sorted(newest))
         stories, rows = [stories[i] for i in order], rows[order]
-    return Assignment(_state(rule_id, stories, rows), _info(story), status)
+    recent = [
+        [*recent[0], article_id][-STORY_RECENT_ARTICLES:],
+        [*recent[1], story["id"]][-STORY_RECENT_ARTICLES:],
+    ]
+    return Assignment(_state(rule_id, stories, rows, recent), _info(story), status)
 
 
-def _state(rule_id: str, stories: list[dict], rows: np.ndarray) -> dict:
+def _upgrade(state: dict | None) -> dict:
+    """Version 1 listed every article of a story: keep its first and its count instead."""
+    if not state or state.get("version") not in (1, STATE_VERSION):
+        return {}
+    if state["version"] == STATE_VERSION:
+        return state
+    stories = [
+        {
+            **{k: v for k, v in story.items() if k != "articles"},
+            "first_article": story["articles"][0],
+            "article_count": len(story["articles"]),
+            "sources": story["sources"][:STORY_SOURCES],
+        }
+        for story in state.get("stories", [])
+    ]
+    return {**state, "version": STATE_VERSION, "stories": stories}
+
+
+def _state(rule_id: str, stories: list[dict], rows: np.ndarray, recent: list[list[str]]) -> dict:
     return {
         "version": STATE_VERSION,
         "rule_id": rule_id,
         "stories": stories,
+        "recent": recent,
         "minhashes": _pack(rows),
     }
 

@@ -15,7 +15,7 @@ import pytest
 
 from streams import stories
 from streams.classify import Classifier
-from streams.models import Alert, Article
+from streams.models import STORY_RECENT_ARTICLES, STORY_SOURCES, Alert, Article
 from streams.replay import parse_seed
 from streams.rules.packs import load_ruleset
 from streams.settings import DEFAULT_PACK
@@ -84,7 +84,7 @@ def test_seeds_give_one_treaty_ratified_story_of_three_articles(classifier):
     assert len({story.id for _, story, _ in results}) == 1
     assert [status for _, _, status in results] == ["new"] + ["update"] * (len(results) - 1)
     last = results[-1][1]
-    assert last.article_count == len(results) == len(state["stories"][0]["articles"])
+    assert last.article_count == len(results) == state["stories"][0]["article_count"]
     assert len(last.sources) == len(results)  # each seed file is its own "outlet"
     assert last.id == stories.story_id("treaty_ratified", state_first_alert(classifier))
 
@@ -120,7 +120,7 @@ def test_a_different_event_of_the_same_rule_is_a_different_story(classifier, eve
     state, story, status = put(state, alert, signature, T0 + timedelta(hours=1))
     assert status == "new" and story.article_count == 1
     assert story.id != results[0][1].id
-    assert [len(s["articles"]) for s in state["stories"]] == [len(results), 1]
+    assert [s["article_count"] for s in state["stories"]] == [len(results), 1]
 
 
 def test_the_same_event_after_the_window_is_a_new_story(classifier):
@@ -223,7 +223,7 @@ def test_state_survives_a_json_round_trip_like_a_table_changelog():
         live, stored = live_result.state, json.loads(json.dumps(stored_result.state))
         stories._ROWS.clear()  # a restarted worker has no decoded rows cached
         assert live_result[1:] == stored_result[1:]
-    assert [len(s["articles"]) for s in live["stories"]] == [3, 1]
+    assert [s["article_count"] for s in live["stories"]] == [3, 1]
 
 
 def test_a_state_of_another_version_is_started_afresh():
@@ -231,6 +231,66 @@ def test_a_state_of_another_version_is_started_afresh():
     assert put_plain(state, "b", sig(), T0).story.id == first.id
     result = put_plain({**state, "version": stories.STATE_VERSION + 1}, "b", sig(), T0)
     assert result.status == "new" and len(result.state["stories"]) == 1
+
+
+def test_a_busy_story_keeps_a_state_of_bounded_size():
+    state, sizes = None, {}
+    for n in range(1, 2001):
+        state = put_plain(state, f"article-{n}", sig(), T0).state
+        if n in (STORY_RECENT_ARTICLES, 2000):
+            sizes[n] = len(json.dumps(state))
+    [story] = state["stories"]
+    assert story["article_count"] == 2000
+    assert len(story["sources"]) == STORY_SOURCES
+    assert [len(ids) for ids in state["recent"]] == [STORY_RECENT_ARTICLES] * 2
+    assert sizes[2000] <= sizes[STORY_RECENT_ARTICLES] * 1.05  # ids grow from 3 to 4 digits
+
+
+def test_the_largest_state_fits_in_one_changelog_record_of_a_default_kafka():
+    state = None
+    for i in range(stories.MAX_STORIES):  # as many stories, outlets and terms as a state keeps
+        signature = sig(
+            words=[f"w{i}"] * 3,
+            terms=[f"term-{i}-{k}" for k in range(8)],
+            countries=(f"C{i}", f"D{i}", f"E{i}"),
+        )
+        for j in range(STORY_SOURCES):
+            state = assign(
+                state,
+                rule_id="a_rule_id_of_forty_characters_0123456789",
+                alert_id=f"{i}-{j}",
+                article_id=f"https://example.org/news/{i:06d}/{j:04d}-an-article-id",
+                source=f"an-outlet-with-a-long-name-{j:04d}.example.org",
+                signature=signature,
+                now=T0,
+            ).state
+    assert len(state["stories"]) == stories.MAX_STORIES
+    assert len(json.dumps(state).encode()) < 1_000_000  # Kafka's default max.message.bytes
+
+
+def test_a_redelivery_older_than_the_recent_assignments_counts_again():
+    state, first, _ = put_plain(None, "a", sig(), T0)
+    for n in range(STORY_RECENT_ARTICLES):
+        state = put_plain(state, f"later-{n}", sig(), T0).state
+    again = put_plain(state, "a", sig(), T0)
+    assert (again.story.id, again.status) == (first.id, "update")
+    assert again.story.article_count == STORY_RECENT_ARTICLES + 2
+
+
+def test_a_version_1_state_is_upgraded_and_keeps_its_stories():
+    current = put_plain(put_plain(None, "a", sig(), T0).state, "b", sig(), T0).state
+    [story] = current["stories"]
+    fields = {k: v for k, v in story.items() if k not in ("first_article", "article_count")}
+    old = {
+        "version": 1,
+        "rule_id": "treaty_ratified",
+        "stories": [{**fields, "articles": ["a", "b"]}],
+        "minhashes": current["minhashes"],
+    }
+    result = put_plain(old, "c", sig(), T0)
+    found = (result.story.id, result.status, result.story.article_count)
+    assert found == (story["id"], "update", 3)
+    assert result.state["stories"][0]["first_article"] == "a"
 
 
 def test_story_ids_depend_only_on_rule_and_first_alert_so_replays_agree():
@@ -256,7 +316,7 @@ def test_the_stalest_stories_are_evicted_beyond_the_cap():
     state = put_plain(state, "0b", sig(words=["w0"] * 3, countries=("C0",)), later).state
     old = T0 - timedelta(hours=1)  # a late article: its new story is kept all the same
     result = put_plain(state, "new", sig(words=["n"], countries=("N",)), old, max_stories=3)
-    assert [s["articles"][0] for s in result.state["stories"]] == ["0", "4", "new"]
+    assert [s["first_article"] for s in result.state["stories"]] == ["0", "4", "new"]
     assert len(stories._rows(result.state, 3)) == 3
 
 
