@@ -150,7 +150,8 @@ def count_for_bursts(rule_id: str, at: float) -> BurstEvent | None:
         rule_watch[rule_id] = since = start
     watched = int((start - since) // burst_thresholds.window_seconds)
     size = burst_thresholds.window_seconds
-    history = [counts.delta(size * back) for back in range(min(watched, 64), 0, -1)]
+    back_to = min(watched, burst_thresholds.history)  # detect() reads no further back
+    history = [counts.delta(size * back) for back in range(back_to, 0, -1)]
     count = counts.current()
     burst = detect(rule_id, start, count, history, burst_thresholds)
     if burst is None or detect(rule_id, start, count - 1, history, burst_thresholds):
