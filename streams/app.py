@@ -30,5 +30,7 @@ rule_counts = app.Table("rule-counts", key_type=str, default=int).tumbling(
 rule_watch = app.Table("rule-watch", key_type=str, default=None)
 
 workarounds.install(
-    app, [alerts_topic, stories_topic, bursts_topic, dead_letter_topic, matches_topic]
+    app,
+    [alerts_topic, stories_topic, bursts_topic, dead_letter_topic, matches_topic],
+    fetch_max_wait_ms=settings.fetch_max_wait_ms,
 )

@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         description="Records one fetch hands to the agents. Small, so the stories stage gets "
         "its matches between articles instead of after a whole fetched backlog.",
     )
+    fetch_max_wait_ms: int = Field(
+        1500,
+        ge=1,
+        description="Longest a fetch waits at the broker for records. Kafka answers as soon as "
+        "records arrive; Tansu holds every fetch this long (the Tansu profile sets 100).",
+    )
     producer_request_timeout: float = Field(
         30.0,
         description="Seconds before an unacknowledged send fails and the worker sends it again "
@@ -175,9 +181,11 @@ TANSU_PROFILE = {
     "PANTAU_REBALANCE_TIMEOUT": "5",
     "PANTAU_SESSION_TIMEOUT": "10",
     "PANTAU_HEARTBEAT_INTERVAL": "1",
+    "PANTAU_FETCH_MAX_WAIT_MS": "100",
 }
 """Environment for the embedded Tansu broker (demo, tests, benchmarks): a quick first join
-(about 7 s instead of 30 s).
+(about 7 s instead of 30 s), and fetches that return within 100 ms (Tansu holds a waiting
+fetch for its whole wait instead of answering when records arrive).
 
 Tansu 0.6 also reports a partition's end offset as the last *batch's* base offset + 1, so
 after multi-record batches Faust's table recovery stops early and loses state. Setting

@@ -1,5 +1,6 @@
 """The consumer's rules: commit never past a record its stream skipped (workarounds, bug 3),
-and after a rebalance seek every stream partition back, committed or not (bug 4).
+after a rebalance seek every stream partition back, committed or not (bug 4), and fetch with
+the configured wait (5).
 
 The real path is covered by the kill and take-over tests in ``test_delivery.py``; these pin
 the rules themselves on Faust's own consumer object, with only its broker calls replaced.
@@ -19,7 +20,7 @@ TOPIC = TP("articles", 0)
 
 def consumer_with_seeks() -> tuple[workarounds.Consumer, list[tuple[TP, int]]]:
     app = faust.App("workarounds-test", broker="kafka://127.0.0.1:1")
-    workarounds.install(app, [])
+    workarounds.install(app, [], fetch_max_wait_ms=1500)
     consumer = app.consumer
     assert isinstance(consumer, workarounds.Consumer)
     sought: list[tuple[TP, int]] = []
@@ -86,3 +87,14 @@ def test_the_seek_after_a_rebalance_also_rewinds_partitions_nothing_was_committe
     offsets = asyncio.run(consumer.seek_to_committed())
     assert offsets[committed] == 7
     assert sorted(sought) == [(TOPIC, 0), (fresh, 0)], "streams from their start, not changelogs"
+
+
+def test_the_consumer_fetches_with_the_configured_wait_not_fausts_fixed_one():
+    app = faust.App("workarounds-wait-test", broker="kafka://127.0.0.1:1")
+    workarounds.install(app, [], fetch_max_wait_ms=100)
+
+    async def create_client() -> int:  # aiokafka clients are made inside the event loop
+        client = app.consumer._thread._create_worker_consumer(app.transport)
+        return client._fetch_max_wait_ms
+
+    assert asyncio.run(create_client()) == 100
