@@ -12,11 +12,11 @@ what opened it as it grows. The state of one rule is a JSON value for a Faust ta
 rule id, rewritten to the changelog on every alert, so its size is bounded whatever the
 traffic: at most ``MAX_STORIES`` open stories, each with counts instead of article lists and
 at most ``STORY_SOURCES`` outlets, the rule's last ``STORY_RECENT_ARTICLES`` assignments (to
-answer a redelivered article as the first time), and the stories' MinHash rows packed in one base64
-string so a new article is compared with all of them in one numpy operation. Assignment is
-that linear scan: with a 72 h window and a few hundred stories per rule it is cheaper than
-keeping an LSH index, which would have to be rebuilt from the table after every restart or
-rebalance.
+answer a redelivered article as the first time), and the stories' MinHash rows packed in one
+base64 string so a new article is compared with all of them in one numpy operation.
+Assignment is that linear scan: with a 72 h window and a few hundred stories per rule it is
+cheaper than keeping an LSH index, which would have to be rebuilt from the table after every
+restart or rebalance.
 """
 
 from __future__ import annotations

@@ -94,7 +94,7 @@ class Consumer(AIOKafkaConsumer):
     pass a record the stream skipped (bug 3), a seek that re-fetches every partition (bug 4)
     and the configured fetch wait (5)."""
 
-    fetch_max_wait_ms = 1500
+    fetch_max_wait_ms: int  # from the settings, given to install()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
