@@ -1,8 +1,8 @@
 """The worker's agents: articles in, alerts or dead letters out; rules followed live.
 
-Two stages. ``classify`` turns each article into matches, re-keyed by rule id onto an internal
-topic; ``stories`` owns the rules of its partitions, puts each alert into a story, counts it
-for bursts and publishes it. Every consumed article ends in exactly one of two places before
+Two stages. ``classify`` turns a batch of articles into matches and sends each rule's matches
+as one record, keyed by rule id, to an internal topic; ``stories`` owns the rules of its
+partitions, puts each alert into a story, counts them for bursts and publishes them. Every consumed article ends in exactly one of two places before
 Faust may commit its offset: classified (its matches acknowledged by the broker; there may be
 none) or on the dead-letter topic with the reason in its headers, so ``consumed = classified +
 dead-lettered`` always holds. Alerts are acknowledged before a match's offset is committed.
@@ -14,7 +14,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import faust
 import structlog
@@ -41,6 +41,7 @@ from streams.models import Alert
 from streams.rules.live import LiveRules
 from streams.rules.packs import RulePackError
 from streams.stories import (
+    Signature,
     alert_signature,
     alert_time,
     assign,
@@ -52,6 +53,7 @@ from streams.text.document import Document
 
 log = structlog.get_logger("pantau.worker")
 ACK_WARNING_SECONDS = 3.0
+MATCHES_RECORD_BYTES = 512 * 1024  # well under Kafka's default 1 MB record limit
 BROKER_PROBE_SECONDS = 2.0
 
 rules = LiveRules(settings.rule_files, topic=settings.rules_topic)
@@ -70,79 +72,153 @@ sensors.install(app, lag_topics={articles_topic.get_topic_name()})
 
 @app.agent(articles_topic)
 async def classify(stream):
-    """record -> validate -> normalise -> match -> alerts -> publish (or dead-letter)."""
-    async for event in stream.events():
-        metrics.ARTICLES_CONSUMED.inc()
-        message = event.message
-        started = time.perf_counter()
-        try:
-            article = parse_record(event.value, settings.max_body_bytes)
-            document = Document.from_article(article)
-            alerts = rules.classifier.classify_document(document)
-        except BadRecord as error:
-            await dead_letter(message, error.reason, error.message, started)
-            continue
-        except Exception as error:  # a bug must not stop the partition or lose the record
-            log.exception("classify_failed", partition=message.partition, offset=message.offset)
-            detail = f"{type(error).__name__}: {error}"
-            await dead_letter(message, "internal_error", detail, started)
-            continue
-        metrics.CLASSIFY_SECONDS.observe(time.perf_counter() - started)
-        await forward(alerts, document, since=article.published_at or article.received_at)
-        metrics.ARTICLES_CLASSIFIED.inc()
+    """record -> validate -> normalise -> match -> alerts -> publish (or dead-letter).
+
+    Articles are taken in small batches (``PANTAU_CLASSIFY_BATCH``, or what has come within
+    ``PANTAU_CLASSIFY_BATCH_WAIT_MS``) so that a rule's matches from the whole batch travel to
+    its story owner as one record: one story-table write and one count per rule and batch
+    instead of per alert. Faust acknowledges the batch's offsets only after this body has
+    returned, that is after every match of it is acknowledged by the broker.
+    """
+    wait = settings.classify_batch_wait_ms / 1000
+    async for events in stream.take_events(settings.classify_batch, within=wait):
+        matches: list[Match] = []
+        classified = 0
+        for event in events:
+            found = await classify_event(event)
+            if found is not None:
+                matches.extend(found)
+                classified += 1
+        await deliver(match_records(matches), "matches")
+        metrics.ARTICLES_CLASSIFIED.inc(classified)
         metrics.LAST_PROCESSED.set_to_current_time()
 
 
-async def forward(alerts: list[Alert], document: Document, since: datetime | None) -> None:
-    """Send each match, with its story signature, to the owner of its rule; wait for acks."""
+async def classify_event(event) -> list[Match] | None:
+    """The article's matches (maybe none), or None once it is dead-lettered."""
+    metrics.ARTICLES_CONSUMED.inc()
+    message = event.message
+    started = time.perf_counter()
+    try:
+        article = parse_record(event.value, settings.max_body_bytes)
+        document = Document.from_article(article)
+        alerts = rules.classifier.classify_document(document)
+    except BadRecord as error:
+        await dead_letter(message, error.reason, error.message, started)
+        return None
+    except Exception as error:  # a bug must not stop the partition or lose the record
+        log.exception("classify_failed", partition=message.partition, offset=message.offset)
+        await dead_letter(message, "internal_error", f"{type(error).__name__}: {error}", started)
+        return None
+    metrics.CLASSIFY_SECONDS.observe(time.perf_counter() - started)
     if not alerts:
-        return
+        return []
     minhash = document_minhash(document)
-    outgoing = []
-    for alert in alerts:
-        payload = {
-            "alert": alert.model_dump(mode="json"),
-            "signature": signature_to_json(alert_signature(alert, minhash)),
-            "since": since.timestamp() if since else None,
-        }
-        outgoing.append(Outgoing(matches_topic, alert.rule_id, json.dumps(payload).encode()))
-    await deliver(outgoing, "matches")
+    published = article.published_at or article.received_at
+    since = published.timestamp() if published else None
+    return [Match(alert, alert_signature(alert, minhash), since) for alert in alerts]
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An alert on its way to its rule's story owner, with what the story stage needs."""
+
+    alert: Alert
+    signature: Signature
+    since: float | None  # the article's publication (or receipt) time, for latency
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "alert": self.alert.model_dump(mode="json"),
+                "signature": signature_to_json(self.signature),
+                "since": self.since,
+            }
+        ).encode()
+
+    @classmethod
+    def from_json(cls, data: dict) -> Match:
+        alert = Alert.model_validate(data["alert"])
+        return cls(alert, signature_from_json(data["signature"]), data["since"])
+
+
+def match_records(matches: list[Match]) -> list[Outgoing]:
+    """One record per rule on the matches topic, keyed by rule id, holding its matches in order
+    (split where a record would pass ``MATCHES_RECORD_BYTES``)."""
+    by_rule: dict[str, list[bytes]] = {}
+    for match in matches:
+        by_rule.setdefault(match.alert.rule_id, []).append(match.to_json())
+    records = []
+    for rule_id, encoded in by_rule.items():
+        chunk: list[bytes] = []
+        size = 0
+        for item in encoded:
+            if chunk and size + len(item) > MATCHES_RECORD_BYTES:
+                records.append(Outgoing(matches_topic, rule_id, _matches_value(chunk)))
+                chunk, size = [], 0
+            chunk.append(item)
+            size += len(item) + 1
+        records.append(Outgoing(matches_topic, rule_id, _matches_value(chunk)))
+    return records
+
+
+def _matches_value(encoded: list[bytes]) -> bytes:
+    return b'{"matches":[' + b",".join(encoded) + b"]}"
+
+
+def read_matches(value: bytes) -> list[Match]:
+    """The matches of one record; a record of a single match (as workers sent before matches
+    were batched) is read too, so a rolling upgrade loses nothing in flight."""
+    payload = json.loads(value)
+    return [Match.from_json(item) for item in payload.get("matches", [payload])]
 
 
 @app.agent(matches_topic)
 async def stories(stream):
-    """match -> story (table per rule) -> burst count (windowed table) -> publish."""
+    """matches of one rule -> stories (table per rule) -> burst count (windowed) -> publish."""
     async for event in stream.events():
-        payload = json.loads(event.value)
-        alert = Alert.model_validate(payload["alert"])
+        matches = read_matches(event.value)
+        alerts = group(event.key, matches)
         try:
-            alert, burst = group_and_count(alert, payload, event.message.timestamp)
-        except Exception:  # the alert still goes out, without a story, rather than be lost
-            log.exception("story_failed", alert_id=alert.alert_id, rule_id=alert.rule_id)
+            burst = count_for_bursts(event.key, event.message.timestamp, len(matches))
+        except Exception:  # the alerts still go out, without a burst check, rather than be lost
+            log.exception("burst_count_failed", rule_id=event.key)
             burst = None
-        await publish(alert, burst, since=payload["since"])
+        await publish(alerts, [m.since for m in matches], burst)
 
 
-def group_and_count(alert: Alert, payload: dict, at: float) -> tuple[Alert, BurstEvent | None]:
-    """Put the alert into its rule's story table and count it for bursts."""
-    assignment = assign(
-        stories_table.get(alert.rule_id),
-        rule_id=alert.rule_id,
-        alert_id=alert.alert_id,
-        article_id=alert.article.id,
-        source=alert.article.source,
-        signature=signature_from_json(payload["signature"]),
-        now=alert_time(alert.article.published_at, alert.detected_at),
-        window=story_window,
-    )
-    stories_table[alert.rule_id] = assignment.state
-    update = {"story": assignment.story, "story_status": assignment.status}
-    return alert.model_copy(update=update), count_for_bursts(alert.rule_id, at)
+def group(rule_id: str, matches: list[Match]) -> list[Alert]:
+    """Put each alert into a story of its rule, in order; the rule's state is written once."""
+    state = stories_table.get(rule_id)
+    alerts = []
+    for match in matches:
+        alert = match.alert
+        try:
+            assignment = assign(
+                state,
+                rule_id=rule_id,
+                alert_id=alert.alert_id,
+                article_id=alert.article.id,
+                source=alert.article.source,
+                signature=match.signature,
+                now=alert_time(alert.article.published_at, alert.detected_at),
+                window=story_window,
+            )
+        except Exception:  # the alert still goes out, without a story, rather than be lost
+            log.exception("story_failed", alert_id=alert.alert_id, rule_id=rule_id)
+            alerts.append(alert)
+            continue
+        state = assignment.state
+        update = {"story": assignment.story, "story_status": assignment.status}
+        alerts.append(alert.model_copy(update=update))
+    if state is not None:
+        stories_table[rule_id] = state
+    return alerts
 
 
-def count_for_bursts(rule_id: str, at: float) -> BurstEvent | None:
-    """Count the alert in its tumbling window; a burst when it crosses the threshold."""
-    rule_counts[rule_id] += 1
+def count_for_bursts(rule_id: str, at: float, added: int) -> BurstEvent | None:
+    """Count the alerts in their tumbling window; a burst when they cross the threshold."""
+    rule_counts[rule_id] += added
     counts = rule_counts[rule_id]
     start = window_start(at, burst_thresholds.window_seconds)
     since = rule_watch.get(rule_id)
@@ -154,40 +230,44 @@ def count_for_bursts(rule_id: str, at: float) -> BurstEvent | None:
     history = [counts.delta(size * back) for back in range(back_to, 0, -1)]
     count = counts.current()
     burst = detect(rule_id, start, count, history, burst_thresholds)
-    if burst is None or detect(rule_id, start, count - 1, history, burst_thresholds):
+    if burst is None or detect(rule_id, start, count - added, history, burst_thresholds):
         return None  # below the threshold, or already reported for this window
     return burst
 
 
-async def publish(alert: Alert, burst: BurstEvent | None, since: float | None) -> None:
-    """Send the alert (and a new story's first alert, and a burst); wait for the acks."""
-    key, value = alert.alert_id.encode(), alert.model_dump_json().encode()
-    outgoing = [Outgoing(alerts_topic, key, value)]
-    if settings.publish_new_stories and alert.story_status == "new":
-        outgoing.append(Outgoing(stories_topic, key, value))
+async def publish(alerts: list[Alert], since: list[float | None], burst: BurstEvent | None) -> None:
+    """Send the alerts (and each new story's first alert, and a burst); wait for the acks."""
+    outgoing = []
+    for alert in alerts:
+        key, value = alert.alert_id.encode(), alert.model_dump_json().encode()
+        outgoing.append(Outgoing(alerts_topic, key, value))
+        if settings.publish_new_stories and alert.story_status == "new":
+            outgoing.append(Outgoing(stories_topic, key, value))
     if burst is not None:
         value = burst.model_dump_json().encode()
         outgoing.append(Outgoing(bursts_topic, burst.rule_id.encode(), value))
         metrics.BURSTS.labels(burst.rule_id).inc()
         log.warning("burst", rule_id=burst.rule_id, count=burst.count, baseline=burst.baseline)
     await deliver(outgoing, "alert")
-    latency = None if since is None else max(0.0, time.time() - since)
-    metrics.ALERTS_PUBLISHED.labels(alert.rule_id, alert.severity).inc()
-    if alert.story_status == "new":
-        metrics.STORIES_OPENED.labels(alert.rule_id).inc()
-    if latency is not None:
-        metrics.END_TO_END_SECONDS.observe(latency)
-    log.info(
-        "alert",
-        alert_id=alert.alert_id,
-        rule_id=alert.rule_id,
-        rule_version=alert.rule_version,
-        article_id=alert.article.id,
-        story_id=alert.story.id if alert.story else None,
-        story_status=alert.story_status,
-        score=alert.score,
-        latency_seconds=latency,
-    )
+    now = time.time()
+    for alert, published in zip(alerts, since, strict=True):
+        latency = None if published is None else max(0.0, now - published)
+        metrics.ALERTS_PUBLISHED.labels(alert.rule_id, alert.severity).inc()
+        if alert.story_status == "new":
+            metrics.STORIES_OPENED.labels(alert.rule_id).inc()
+        if latency is not None:
+            metrics.END_TO_END_SECONDS.observe(latency)
+        log.info(
+            "alert",
+            alert_id=alert.alert_id,
+            rule_id=alert.rule_id,
+            rule_version=alert.rule_version,
+            article_id=alert.article.id,
+            story_id=alert.story.id if alert.story else None,
+            story_status=alert.story_status,
+            score=alert.score,
+            latency_seconds=latency,
+        )
 
 
 @dataclass(frozen=True, slots=True)

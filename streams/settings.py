@@ -90,6 +90,17 @@ class Settings(BaseSettings):
         description="Records one fetch hands to the agents. Small, so the stories stage gets "
         "its matches between articles instead of after a whole fetched backlog.",
     )
+    classify_batch: int = Field(
+        100,
+        ge=1,
+        description="Articles classified together; each rule's matches from them go to the "
+        "stories stage as one record (one story-table write per rule and batch).",
+    )
+    classify_batch_wait_ms: int = Field(
+        20,
+        ge=1,
+        description="Longest a partial batch waits for more articles before it is classified.",
+    )
     fetch_max_wait_ms: int = Field(
         1500,
         ge=1,
