@@ -98,8 +98,8 @@ def _shingles(words: Sequence[str]) -> list[bytes]:
     size = min(SHINGLE_WORDS, len(words))
     if not size:
         return []
-    grams = {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
-    return [gram.encode() for gram in sorted(grams)]
+    grams = set(map(" ".join, zip(*(words[i:] for i in range(size)))))
+    return list(map(str.encode, grams))  # in any order: a MinHash is a minimum
 
 
 @cache
