@@ -2,10 +2,11 @@
 
 Two stages. ``classify`` turns a batch of articles into matches and sends each rule's matches
 as one record, keyed by rule id, to an internal topic; ``stories`` owns the rules of its
-partitions, puts each alert into a story, counts them for bursts and publishes them. Every consumed article ends in exactly one of two places before
-Faust may commit its offset: classified (its matches acknowledged by the broker; there may be
-none) or on the dead-letter topic with the reason in its headers, so ``consumed = classified +
-dead-lettered`` always holds. Alerts are acknowledged before a match's offset is committed.
+partitions, puts each alert into a story, counts them for bursts and publishes them. Every
+consumed article ends in exactly one of two places before Faust may commit its offset:
+classified (its matches acknowledged by the broker; there may be none) or on the dead-letter
+topic with the reason in its headers, so ``consumed = classified + dead-lettered`` always
+holds. Alerts are acknowledged before a match's offset is committed.
 """
 
 from __future__ import annotations

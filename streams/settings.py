@@ -101,6 +101,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Longest a partial batch waits for more articles before it is classified.",
     )
+    stream_buffer: int = Field(
+        32,
+        ge=1,
+        description="Records an agent may have fetched but not yet processed (Faust's "
+        "stream_buffer_maxsize, 4,096 by default): a bound on the worker's memory, as a "
+        "matches record holds a whole batch's alerts of one rule.",
+    )
     fetch_max_wait_ms: int = Field(
         1500,
         ge=1,
@@ -167,6 +174,7 @@ class Settings(BaseSettings):
             # Big enough that an oversized article is fetched and dead-lettered, never left stuck.
             "consumer_max_fetch_size": self.max_record_bytes,
             "broker_max_poll_records": self.max_poll_records,
+            "stream_buffer_maxsize": self.stream_buffer,
             "producer_max_request_size": self.max_record_bytes,
             "producer_max_batch_size": self.producer_batch_bytes,
             "producer_request_timeout": self.producer_request_timeout,

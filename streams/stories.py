@@ -98,7 +98,7 @@ def _shingles(words: Sequence[str]) -> list[bytes]:
     size = min(SHINGLE_WORDS, len(words))
     if not size:
         return []
-    grams = set(map(" ".join, zip(*(words[i:] for i in range(size)))))
+    grams = set(map(" ".join, zip(*(words[i:] for i in range(size)), strict=False)))
     return list(map(str.encode, grams))  # in any order: a MinHash is a minimum
 
 
