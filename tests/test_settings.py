@@ -66,3 +66,13 @@ def test_fetch_batches_stay_small_enough_to_interleave_the_two_stages(monkeypatc
     app = faust.App("settings-test", **Settings().faust_options())
     assert app.conf.broker_max_poll_records == 7
     assert Settings.model_fields["max_poll_records"].default <= 500
+
+
+def test_each_agent_holds_few_fetched_records_whatever_their_size(monkeypatch):
+    """A matches record holds a batch's alerts of one rule: Faust's 4,096 of them is 100s of MB."""
+    import faust
+
+    monkeypatch.setenv("PANTAU_STREAM_BUFFER", "7")
+    app = faust.App("settings-test", **Settings().faust_options())
+    assert app.conf.stream_buffer_maxsize == 7
+    assert Settings.model_fields["stream_buffer"].default <= 64
