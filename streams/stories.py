@@ -374,22 +374,3 @@ def _state(rule_id: str, stories: list[dict], rows: np.ndarray, recent: list[lis
         "recent": recent,
         "minhashes": _pack(rows),
     }
-
-
-def signature_to_json(signature: Signature) -> dict:
-    """A signature as plain JSON, to travel with its alert to the rule's story owner."""
-    return {
-        "minhash": list(signature.minhash),
-        "terms": sorted(signature.terms),
-        "countries": sorted(signature.countries),
-        "language": signature.language,
-    }
-
-
-def signature_from_json(data: dict) -> Signature:
-    return Signature(
-        minhash=tuple(data["minhash"]),
-        terms=frozenset(data["terms"]),
-        countries=frozenset(data["countries"]),
-        language=data.get("language"),
-    )
