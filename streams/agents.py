@@ -54,7 +54,10 @@ from streams.text.document import Document
 
 log = structlog.get_logger("pantau.worker")
 ACK_WARNING_SECONDS = 3.0
-MATCHES_RECORD_BYTES = 512 * 1024  # well under Kafka's default 1 MB record limit
+RECORD_HEADROOM = 65_536  # for a record's key, headers and framing under max_record_bytes
+# A matches record's size: under the record limit, and small, since an agent may hold
+# PANTAU_STREAM_BUFFER of them fetched at once.
+MATCHES_RECORD_BYTES = min(512 * 1024, settings.max_record_bytes - RECORD_HEADROOM)
 BROKER_PROBE_SECONDS = 2.0
 
 rules = LiveRules(settings.rule_files, topic=settings.rules_topic)
@@ -371,7 +374,7 @@ async def dead_letter(message, reason: str, detail: str, started: float) -> None
         ("pantau.offset", str(message.offset).encode()),
     ]
     value = message.value
-    room = settings.max_record_bytes - 65_536  # headroom for key, headers and framing
+    room = settings.max_record_bytes - RECORD_HEADROOM
     if value is not None and len(value) > room:
         headers.append(("pantau.truncated_from", str(len(value)).encode()))
         value = value[:room]
