@@ -25,7 +25,7 @@ tracker = Tracker(
 
 # Faust's own stream buffer, not Pantau's: the worker bounds it for its large batched records,
 # and that bound costs an agent that awaits one send per event most of its rate.
-options = {**settings.faust_options()}
+options = settings.faust_options()
 del options["stream_buffer_maxsize"]
 app = faust.App(settings.app_id, **options)
 source = app.topic(settings.articles_topic, key_type=bytes, value_type=bytes)
