@@ -9,11 +9,16 @@ import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
+from streams.rules.options import rule_packs_option
 from streams.settings import TANSU_PROFILE, Settings, get_settings
+
+if TYPE_CHECKING:
+    from streams.rules.compiler import RuleSet
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
@@ -166,14 +171,8 @@ def tail(as_json: bool, from_beginning: bool, idle_timeout: float | None) -> Non
 
 @main.command()
 @click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
-@click.option(
-    "--rules",
-    "rule_files",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Rule packs (default: PANTAU_RULE_FILES or the built-in pack).",
-)
-def classify(file, rule_files: tuple[Path, ...]) -> None:
+@rule_packs_option
+def classify(file, ruleset: RuleSet) -> None:
     """Classify JSON Lines articles offline (no Kafka), one result line per input line.
 
     Each input line needs `id` and `body` (`title` may be empty). Output, in input order:
@@ -182,10 +181,9 @@ def classify(file, rule_files: tuple[Path, ...]) -> None:
     """
     from streams.classify import BadRecord, Classifier, parse_record
     from streams.models import ClassifyResult
-    from streams.rules.packs import load_ruleset
 
     settings = get_settings()
-    classifier = Classifier(load_ruleset(list(rule_files) or settings.rule_files))
+    classifier = Classifier(ruleset)
     out = sys.stdout
     failed = 0
     for number, line in enumerate(file, start=1):
@@ -306,14 +304,13 @@ def rules_check(files: tuple[Path, ...]) -> None:
 @rules.command("explain")
 @click.argument("rule_id")
 @click.argument("text_or_file")
-@click.option("--rules", "rule_files", multiple=True, type=click.Path(exists=True, path_type=Path))
+@rule_packs_option
 @click.option("--title", default="", help="Headline to match as the title field.")
 @click.option("--language", default=None, help="Article language (detected when absent).")
-def rules_explain(rule_id: str, text_or_file: str, rule_files, title: str, language) -> None:
+def rules_explain(rule_id: str, text_or_file: str, ruleset: RuleSet, title: str, language) -> None:
     """Show which terms of RULE_ID matched where in TEXT (or a file), and why it fired or not."""
     from streams.models import Article
     from streams.rules.matcher import explain
-    from streams.rules.packs import load_ruleset
     from streams.text.document import Document
 
     try:
@@ -321,7 +318,6 @@ def rules_explain(rule_id: str, text_or_file: str, rule_files, title: str, langu
     except OSError:  # text that cannot be a file name
         is_file = False
     body = Path(text_or_file).read_text(encoding="utf-8") if is_file else text_or_file
-    ruleset = load_ruleset(list(rule_files) or get_settings().rule_files)
     document = Document.from_article(
         Article(id="explain", title=title, body=body, language=language)
     )

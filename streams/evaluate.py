@@ -24,8 +24,11 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from streams.rules.options import rule_packs_option
+
 if TYPE_CHECKING:  # the engine is imported when used, so `pantau` itself starts fast
     from streams.classify import Classifier
+    from streams.rules.compiler import RuleSet
 
 # ---- the label mapping (eval-data README) -----------------------------------------------------
 CASE_POSITIVE: dict[str, frozenset[str]] = {
@@ -431,19 +434,13 @@ def _evaluate(
 
 @click.command("eval")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option(
-    "--rules",
-    "rule_files",
-    multiple=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Rule packs (default: PANTAU_RULE_FILES or the built-in pack).",
-)
+@rule_packs_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 @click.option("--errors", default=0, help="Also list up to N errors per rule and kind.")
 @click.option("--check", is_flag=True, help="Exit 1 if a target is missed.")
 def eval_command(
     paths: tuple[Path, ...],
-    rule_files: tuple[Path, ...],
+    ruleset: RuleSet,
     as_json: bool,
     errors: int,
     check: bool,
@@ -456,13 +453,11 @@ def eval_command(
     non-politics sentences trigger anything.
     """
     from streams.classify import Classifier
-    from streams.rules.packs import load_ruleset
-    from streams.settings import get_settings
 
     datasets = [found for path in paths for found in detect(path)]
     if not datasets:
         raise click.UsageError(f"no CASE 2021 file or SIB-200 folder in {list(map(str, paths))}")
-    classifier = Classifier(load_ruleset(list(rule_files) or get_settings().rule_files))
+    classifier = Classifier(ruleset)
     console = Console(highlight=False, soft_wrap=True)
     console.width = max(console.width, 110)  # tables stay readable when piped
     results, met = {}, True

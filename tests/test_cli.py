@@ -62,6 +62,20 @@ def test_rules_check_lists_rules_and_fails_with_a_located_error(tmp_path):
     assert f"{bad}:4:" in result.stderr and "expected" in result.stderr
 
 
+def test_every_command_that_classifies_names_a_bad_packs_error_without_a_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - id: broken\n    title: Broken\n    query: 'a AND (b OR'\n")
+    runs = [
+        pantau("classify", "--rules", str(bad), stdin='{"id": "1", "body": "Hujan."}\n'),
+        pantau("rules", "explain", "broken", "a and b", "--rules", str(bad)),
+        pantau("eval", str(tmp_path), "--rules", str(bad)),
+    ]
+    for result in runs:
+        assert result.returncode == 1
+        assert f"Error: {bad}:4:" in result.stderr and "Traceback" not in result.stderr
+        assert result.stdout == ""
+
+
 def test_rules_explain_says_why():
     fired = pantau(
         "rules",

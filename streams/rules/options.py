@@ -1,0 +1,36 @@
+"""The ``--rules`` option of every command that classifies, so they all pick packs alike.
+
+Kept apart from :mod:`streams.rules.packs` so that ``pantau --help`` does not import the compiler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from streams.settings import get_settings
+
+
+def rule_packs_option(command: Callable) -> Callable:
+    """``--rules FILE`` (repeatable): hands the command a compiled ``ruleset`` of those packs,
+    else of ``PANTAU_RULE_FILES`` or the built-in pack. A bad pack ends the command with its
+    ``file:line:column`` error instead of a traceback."""
+
+    def load(_context: click.Context, _parameter: click.Parameter, paths: tuple[Path, ...]):
+        from streams.rules.packs import RulePackError, load_ruleset
+
+        try:
+            return load_ruleset(list(paths) or get_settings().rule_files)
+        except RulePackError as error:
+            raise click.ClickException(str(error)) from None
+
+    return click.option(
+        "--rules",
+        "ruleset",
+        multiple=True,
+        type=click.Path(exists=True, path_type=Path),
+        callback=load,
+        help="Rule pack (repeatable; default: PANTAU_RULE_FILES or the built-in pack).",
+    )(command)
