@@ -55,12 +55,16 @@ def worker() -> None:
 
     from streams import metrics
     from streams.logs import configure_logging, dict_config
+    from streams.rules.packs import RulePackError
 
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:  # the rule files compile on import: a bad one fails here, before any broker wait
+        from streams.agents import app, preload_rules
+    except RulePackError as error:
+        raise click.ClickException(str(error)) from None
     _wait_for_broker(settings)
-    from streams.agents import app, preload_rules
 
     preload_rules(settings.rules_wait)
     app.conf.logging_config = dict_config(settings.log_format, settings.log_level)

@@ -76,6 +76,17 @@ def test_every_command_that_classifies_names_a_bad_packs_error_without_a_traceba
         assert result.stdout == ""
 
 
+def test_a_worker_with_a_bad_pack_fails_at_once_before_waiting_for_a_broker(tmp_path, monkeypatch):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - id: broken\n    title: Broken\n    query: 'a AND (b OR'\n")
+    monkeypatch.setenv("PANTAU_BROKER", "kafka://127.0.0.1:1")  # nothing listens there
+    monkeypatch.setenv("PANTAU_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PANTAU_RULE_FILES", json.dumps([str(bad)]))
+    result = pantau("worker")
+    assert result.returncode == 1
+    assert f"Error: {bad}:4:" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_rules_explain_says_why():
     fired = pantau(
         "rules",

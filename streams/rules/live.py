@@ -12,7 +12,7 @@ from pathlib import Path
 
 from streams.classify import Classifier
 from streams.rules.compiler import RuleSet
-from streams.rules.packs import RulePackError, compile_texts
+from streams.rules.packs import RulePackError, compile_texts, read_packs
 
 
 class LiveRules:
@@ -20,9 +20,7 @@ class LiveRules:
 
     def __init__(self, files: list[Path], topic: str = "rules"):
         self.topic = topic
-        self.file_packs = {
-            Path(f).stem: (str(f), Path(f).read_text(encoding="utf-8")) for f in files
-        }
+        self.file_packs = {Path(source).stem: (source, text) for source, text in read_packs(files)}
         self.topic_packs: dict[str, tuple[str, str]] = {}
         self.classifier = Classifier(compile_texts(list(self.file_packs.values())))
 

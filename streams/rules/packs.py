@@ -120,12 +120,17 @@ def compile_texts(texts: list[tuple[str, str]]) -> RuleSet:
         raise
 
 
-def load_ruleset(paths: list[Path]) -> RuleSet:
-    """Read, validate and compile rule files into one rule set."""
+def read_packs(paths: list[Path]) -> list[tuple[str, str]]:
+    """(source, text) of each rule file; one that cannot be read is a :class:`RulePackError`."""
     texts = []
     for path in paths:
         try:
             texts.append((str(path), Path(path).read_text(encoding="utf-8")))
         except (OSError, UnicodeDecodeError) as error:
             raise RulePackError(str(path), 1, 1, f"cannot read: {error}") from None
-    return compile_texts(texts)
+    return texts
+
+
+def load_ruleset(paths: list[Path]) -> RuleSet:
+    """Read, validate and compile rule files into one rule set."""
+    return compile_texts(read_packs(paths))
