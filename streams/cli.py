@@ -26,7 +26,26 @@ console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """Where a Kafka client's error ends any command: one line naming the broker, no traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            if "kafka.errors" not in sys.modules:  # no Kafka client ran, so it is not theirs
+                raise
+            from kafka.errors import KafkaError
+
+            if not isinstance(error, KafkaError):
+                raise
+            raise click.ClickException(f"Kafka at {get_settings().broker}: {error}") from None
+
+
+@click.group(
+    cls=_Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 def main() -> None:
     """Pantau watches a stream of news articles and raises alerts when watch rules match.
 

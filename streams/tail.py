@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 
 from kafka import KafkaConsumer, TopicPartition
+from kafka.errors import KafkaTimeoutError
 from rich.console import Console
 from rich.text import Text
 
@@ -32,7 +33,7 @@ def open_consumer(
         partitions = consumer.partitions_for_topic(topic)
     if not partitions:
         consumer.close()
-        raise TimeoutError(f"topic {topic!r} has no partitions after {wait:.0f} s")
+        raise KafkaTimeoutError(f"topic {topic!r} has no partitions after {wait:.0f} s")
     assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
     consumer.assign(assigned)
     if from_beginning:

@@ -87,6 +87,30 @@ def test_a_worker_with_a_bad_pack_fails_at_once_before_waiting_for_a_broker(tmp_
     assert f"Error: {bad}:4:" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_kafka_error_ends_a_command_with_one_line_naming_the_broker(monkeypatch):
+    """Unit level: the real path (nothing listening) takes kafka-python's 30 s bootstrap wait."""
+    from click.testing import CliRunner
+    from kafka.errors import KafkaTimeoutError
+
+    import streams.replay
+    from streams.cli import main
+    from streams.settings import get_settings
+
+    def unreachable(_settings):
+        raise KafkaTimeoutError("Unable to bootstrap from ['127.0.0.1:1']")
+
+    monkeypatch.setenv("PANTAU_BROKER", "kafka://127.0.0.1:1")
+    monkeypatch.setattr(streams.replay, "make_producer", unreachable)
+    get_settings.cache_clear()  # settings are read once per process
+    try:
+        result = CliRunner().invoke(main, ["replay", str(SEEDS)])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 1 and result.exception is not None
+    assert "Error: Kafka at kafka://127.0.0.1:1: " in result.output
+    assert "Unable to bootstrap" in result.output and "Traceback" not in result.output
+
+
 def test_rules_explain_says_why():
     fired = pantau(
         "rules",
