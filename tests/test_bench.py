@@ -22,6 +22,7 @@ from streams.bench.workload import article_events
 from streams.classify import Classifier
 from streams.models import Article
 from streams.rules.packs import compile_texts, parse_pack
+from streams.settings import DEFAULT_PACK
 
 SIMPLE_PACK = """
 rules:
@@ -94,6 +95,19 @@ def test_workload_articles_are_seed_sized_and_unique() -> None:
     events = article_events(12)
     assert len({e["id"] for e in events}) == 12
     assert all(2000 <= len(e["body"].encode()) <= 8192 for e in events)
+
+
+def test_quiet_articles_fire_nothing_and_are_spread_by_their_share() -> None:
+    classify = Classifier(compile_texts([(str(DEFAULT_PACK), DEFAULT_PACK.read_text())])).classify
+    events = article_events(20, quiet_share=0.75)
+    quiet = [e for e in events if e["id"].endswith("quiet")]
+    assert len(quiet) == 15 and len({e["body"] for e in quiet}) == 15
+    assert all(2000 <= len(e["body"].encode()) <= 8192 for e in quiet)
+    assert not any(classify(Article.model_validate(e)) for e in quiet)
+    loud = [e for e in events if e not in quiet]
+    assert all(classify(Article.model_validate(e)) for e in loud)
+    assert [e["body"] for e in loud] == [e["body"] for e in article_events(5)]
+    assert [i for i, e in enumerate(events) if e in loud] == [0, 4, 8, 12, 16]
 
 
 def test_targets_judge_each_section_that_ran() -> None:

@@ -29,6 +29,7 @@ class ClassifierPlan:
     repeats: int = 5
     budget: float = 3.0  # seconds per timed run; a slow side stops early (at least min_articles)
     min_articles: int = 3
+    quiet_share: float = 0.0  # articles that fire no rule (workload.py)
 
 
 def timed_run(
@@ -63,9 +64,14 @@ def summarise(runs: list[dict]) -> dict:
     }
 
 
+def plan_articles(plan: ClassifierPlan, seeds: list[Article]) -> list[Article]:
+    events = article_events(plan.articles, seeds=seeds, quiet_share=plan.quiet_share)
+    return [Article.model_validate(event) for event in events]
+
+
 def run_classifier(plan: ClassifierPlan, log: Callable[[str], None] = print) -> dict:
     seeds = seed_articles()
-    articles = [Article.model_validate(e) for e in article_events(plan.articles, seeds=seeds)]
+    articles = plan_articles(plan, seeds)
     workloads: list[Workload] = []
     for count in (None, *plan.rule_counts):
         workload = load_workload(count, seeds)
@@ -119,6 +125,7 @@ def run_classifier(plan: ClassifierPlan, log: Callable[[str], None] = print) -> 
         "article_bytes": [min(sizes), max(sizes)],
         "repeats": plan.repeats,
         "budget_seconds": plan.budget,
+        "quiet_share": plan.quiet_share,
         "rulesets": results,
     }
 
@@ -126,7 +133,7 @@ def run_classifier(plan: ClassifierPlan, log: Callable[[str], None] = print) -> 
 def profile_classifier(plan: ClassifierPlan, seconds: float, output: Path) -> dict:
     """py-spy this process while it classifies with the default pack (an unmeasured run)."""
     seeds = seed_articles()
-    articles = [Article.model_validate(e) for e in article_events(plan.articles, seeds=seeds)]
+    articles = plan_articles(plan, seeds)
     classify = Classifier(load_workload(None, seeds).ruleset).classify
     for article in articles[:WARMUP_ARTICLES]:
         classify(article)

@@ -59,6 +59,13 @@ def _json_safe(value):
 @click.option("--budget", type=float, help="Seconds a system may take to drain (default 45).")
 @click.option("--memory-articles", type=int, help="Articles in the memory run (default 100000).")
 @click.option("--memory-budget", type=float, help="Seconds the memory run may take (default 240).")
+@click.option(
+    "--quiet-share",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Share of articles that fire no rule (classifier and end to end; see workload.py).",
+)
 @click.option("--profile", is_flag=True, help="Also record py-spy profiles (not in the figures).")
 @click.option("--worker-module", default="streams", hidden=True, help="Run `-m MODULE worker`.")
 @click.option("--keep", is_flag=True, hidden=True, help="Keep the work folder (process logs).")
@@ -74,6 +81,7 @@ def bench(
     budget: float | None,
     memory_articles: int | None,
     memory_budget: float | None,
+    quiet_share: float,
     profile: bool,
     worker_module: str,
     keep: bool,
@@ -96,6 +104,7 @@ def bench(
         rule_counts=_counts(rule_counts) if rule_counts else ((1000,) if quick else (1000, 10000)),
         repeats=repeats or (2 if quick else 5),
         budget=1.0 if quick else 3.0,
+        quiet_share=quiet_share,
     )
     e2e_plan = E2EPlan(
         workdir=workdir,
@@ -105,6 +114,7 @@ def bench(
         budget=budget or (30.0 if quick else 45.0),
         repeats=repeats or (1 if quick else 3),
         modules={"worker": worker_module},
+        quiet_share=quiet_share,
     )
     memory_plan = MemoryPlan(
         articles=memory_articles or (5000 if quick else 100_000),
@@ -114,6 +124,7 @@ def bench(
         "meta": {
             "date": report.now(),
             "quick": quick,
+            "quiet_share": quiet_share,
             "sections": list(sections),
             "machine": report.machine(),
             "revision": report.revision(ROOT),

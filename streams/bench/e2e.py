@@ -64,6 +64,7 @@ class E2EPlan:
     systems: tuple[str, ...] = SYSTEMS
     modules: dict[str, str] = field(default_factory=dict)  # kind -> module, for experiments
     extra_env: dict[str, str] = field(default_factory=dict)
+    quiet_share: float = 0.0  # articles that fire no rule (workload.py)
 
 
 # ---- the systems under test -------------------------------------------------------------------
@@ -448,8 +449,10 @@ async def measure_latency_fresh(kind: str, plan: E2EPlan, paced: Load, tag: str)
 
 
 def run_e2e(plan: E2EPlan, log: Log = print) -> dict:
-    backlog_events = article_events(plan.backlog, prefix="a")
-    paced_events = article_events(int(plan.rate * plan.steady_seconds), prefix="s")
+    backlog_events = article_events(plan.backlog, prefix="a", quiet_share=plan.quiet_share)
+    paced_events = article_events(
+        int(plan.rate * plan.steady_seconds), prefix="s", quiet_share=plan.quiet_share
+    )
     backlog = Load(backlog_events, expected_alerts(backlog_events))
     paced = Load(paced_events, expected_alerts(paced_events))
     runs: dict[str, list[dict]] = {kind: [] for kind in plan.systems}
@@ -505,6 +508,7 @@ def summarise_e2e(plan: E2EPlan, runs: dict[str, list[dict]]) -> dict:
         "steady_seconds": plan.steady_seconds,
         "budget_seconds": plan.budget,
         "repeats": plan.repeats,
+        "quiet_share": plan.quiet_share,
         "systems": systems,
     }
     for reference in ("faust_noop", "raw"):
@@ -522,7 +526,7 @@ def summarise_e2e(plan: E2EPlan, runs: dict[str, list[dict]]) -> dict:
 
 
 async def _profile_worker(plan: E2EPlan, seconds: float, output: Path) -> dict:
-    events = article_events(plan.backlog, prefix="a")
+    events = article_events(plan.backlog, prefix="a", quiet_share=plan.quiet_share)
     with embedded_broker() as url:
         producer = await start_producer(create_topics(url))
         try:

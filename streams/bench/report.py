@@ -181,7 +181,9 @@ def _drained(entry: dict) -> str:
 
 
 def print_tables(results: dict, console: Console) -> None:
-    table = Table(title="Pantau benchmark: targets", title_justify="left")
+    quiet = results["meta"].get("quiet_share", 0.0)
+    workload = f" ({quiet:.0%} of articles fire no rule)" if quiet else ""
+    table = Table(title=f"Pantau benchmark: targets{workload}", title_justify="left")
     for column in ("target", "goal", "measured (median)", ""):
         table.add_column(column)
     for row in results["targets"]:

@@ -4,6 +4,12 @@ Articles are the seed articles (2-8 KB) with their lines rotated, one rotation p
 unique ids: the text and its size stay realistic, the first 1,000 characters that language
 detection reads change, and no two consecutive records are identical. The vocabulary is the
 seeds', so per-word caches are warm after the first few articles, as they are on real news.
+
+Every seed article fires about five rules: the worst case for all that follows a match. A
+real feed is mostly articles that fire nothing, so a share of *quiet* articles can be mixed
+in. They are made of the seed lines on which the default pack fires nothing, so they still
+name the treaty, the troops and the countries and reach the presearcher's candidate rules:
+a pessimistic quiet article, dearer than an off-topic one.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from streams.rules.packs import compile_texts, parse_pack
 from streams.settings import DEFAULT_PACK
 
 SEEDS = Path(__file__).resolve().parent.parent.parent / "seeds"
+QUIET_BYTES = 4_000  # about a seed article's body
 
 
 def seed_articles(folder: Path = SEEDS) -> list[Article]:
@@ -28,14 +35,26 @@ def seed_articles(folder: Path = SEEDS) -> list[Article]:
 
 
 def iter_article_events(
-    count: int, prefix: str = "a", seeds: list[Article] | None = None
+    count: int, prefix: str = "a", seeds: list[Article] | None = None, quiet_share: float = 0.0
 ) -> Iterator[dict]:
-    """``count`` article events (JSON-ready dicts) cycling over the seeds, lines rotated."""
+    """``count`` article events (JSON-ready dicts) cycling over the seeds, lines rotated;
+    ``quiet_share`` of them, evenly spread, fire no rule of the default pack."""
     seeds = seeds or seed_articles()
+    quiet = quiet_bodies(seeds) if quiet_share > 0 else []
+    loud = 0
     for number in range(count):
-        seed = seeds[number % len(seeds)]
+        if int((number + 1) * quiet_share) > int(number * quiet_share):
+            yield {
+                "id": f"{prefix}-{number:07d}-quiet",
+                "title": "",
+                "body": quiet[number % len(quiet)],
+                "source": "seed:quiet",
+            }
+            continue
+        seed = seeds[loud % len(seeds)]
         lines = seed.body.split("\n")
-        turn = (number // len(seeds)) % len(lines)
+        turn = (loud // len(seeds)) % len(lines)
+        loud += 1
         yield {
             "id": f"{prefix}-{number:07d}-{seed.id[:3]}",
             "title": seed.title,
@@ -44,8 +63,38 @@ def iter_article_events(
         }
 
 
-def article_events(count: int, prefix: str = "a", seeds: list[Article] | None = None) -> list[dict]:
-    return list(iter_article_events(count, prefix, seeds))
+def article_events(
+    count: int, prefix: str = "a", seeds: list[Article] | None = None, quiet_share: float = 0.0
+) -> list[dict]:
+    return list(iter_article_events(count, prefix, seeds, quiet_share))
+
+
+def quiet_bodies(seeds: list[Article], size: int = QUIET_BYTES) -> list[str]:
+    """Seed-sized bodies that fire no default rule: runs of the seeds' quiet lines, one run
+    starting at each such line, each checked as a whole (a rule may join two lines)."""
+    from streams.classify import Classifier
+
+    classifier = Classifier(load_workload(None, seeds).ruleset)
+
+    def fires(text: str) -> bool:
+        return bool(classifier.classify(Article(id="quiet", title="", body=text)))
+
+    lines = [line for seed in seeds for line in seed.body.split("\n") if line.strip()]
+    quiet = [line for line in lines if not fires(line)]
+    bodies = []
+    for start in range(len(quiet)):
+        run, length = [], 0
+        for line in quiet[start:] + quiet[:start]:
+            run.append(line)
+            length += len(line.encode())
+            if length >= size:
+                break
+        body = "\n".join(run)
+        if not fires(body):
+            bodies.append(body)
+    if not bodies:
+        raise ValueError("no quiet articles can be made from these seeds")
+    return bodies
 
 
 @dataclass
