@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from streams.bench import bench
+from streams.bench.e2e import Load
 from streams.bench.memory import MemoryPlan, summarise_memory
 from streams.bench.naive import naive_classify, naive_rules
 from streams.bench.profile import top_frames
@@ -108,6 +109,19 @@ def test_quiet_articles_fire_nothing_and_are_spread_by_their_share() -> None:
     assert all(classify(Article.model_validate(e)) for e in loud)
     assert [e["body"] for e in loud] == [e["body"] for e in article_events(5)]
     assert [i for i, e in enumerate(events) if e in loud] == [0, 4, 8, 12, 16]
+
+
+def test_end_to_end_latency_waits_only_for_articles_that_owe_an_output() -> None:
+    load = Load.of(article_events(8, quiet_share=0.5))
+    quiet = {e["id"] for e in load.events if e["id"].endswith("quiet")}
+    everything = {e["id"] for e in load.events}
+    assert len(quiet) == 4
+    assert load.answered("worker") == everything - quiet
+    assert load.answered("raw") == everything  # a reference outputs one record per article
+    fired = {e["id"] for e, alerts in zip(load.events, load.alerts, strict=True) if alerts}
+    assert fired == everything - quiet
+    assert load.outputs("worker") == sum(load.alerts)
+    assert load.outputs("faust_send") == 8
 
 
 def test_targets_judge_each_section_that_ran() -> None:
