@@ -196,3 +196,20 @@ def test_quick_classifier_run_writes_json_and_chart(tmp_path) -> None:
         assert entry["speedup_vs_naive"] > 0
     assert {row["section"] for row in results["targets"]} == {"classifier"}
     assert "Pantau benchmark: targets" in outcome.output
+
+
+def test_quick_end_to_end_run_through_tansu_times_every_article_that_alerts(tmp_path) -> None:
+    out = tmp_path / "results"
+    arguments = ["--quick", "--only", "e2e", "--backlog", "300", "--rate", "50"]
+    arguments += ["--quiet-share", "0.5", "--out", str(out)]
+    outcome = CliRunner().invoke(bench, arguments)
+    assert outcome.exit_code == 0, outcome.output
+    e2e = json.loads((out / "results.json").read_text())["e2e"]
+    assert e2e["quiet_share"] == 0.5
+    systems = e2e["systems"]
+    assert set(systems) == {"worker", "faust_noop", "faust_send", "raw"}
+    assert all(s["complete"] and s["articles_per_second"] > 0 for s in systems.values())
+    steady = systems["worker"]["runs"][0]["latency"]
+    assert steady["articles"] == 250 and steady["timed"] == 125 and steady["missing"] == 0
+    assert 0 < steady["p50_ms"] <= steady["p99_ms"] < 5_000
+    assert e2e["worker_share_of_faust_noop"] > 0
