@@ -176,13 +176,17 @@ def test_top_frames_ranks_self_and_total_time(tmp_path) -> None:
     assert {"frame": "classify (streams/classify.py)", "percent": 100.0} in frames["total"]
 
 
+def quick_bench(out, *arguments: str) -> tuple[dict, str]:
+    """``pantau bench --quick`` writing to ``out``: its results.json and what it printed."""
+    outcome = CliRunner().invoke(bench, ["--quick", *arguments, "--out", str(out)])
+    assert outcome.exit_code == 0, outcome.output
+    return json.loads((out / "results.json").read_text()), outcome.output
+
+
 def test_quick_classifier_run_writes_json_and_chart(tmp_path) -> None:
     out = tmp_path / "results"
-    arguments = ["--quick", "--only", "classifier", "--rule-counts", "20", "--articles", "6"]
-    arguments += ["--repeats", "1", "--out", str(out)]
-    outcome = CliRunner().invoke(bench, arguments)
-    assert outcome.exit_code == 0, outcome.output
-    results = json.loads((out / "results.json").read_text())
+    arguments = ["--only", "classifier", "--rule-counts", "20", "--articles", "6", "--repeats", "1"]
+    results, printed = quick_bench(out, *arguments)
     assert (out / "results.png").stat().st_size > 0
     assert set(results) == {"meta", "classifier", "targets"}
     assert results["meta"]["machine"]["cores"] >= 1
@@ -195,16 +199,12 @@ def test_quick_classifier_run_writes_json_and_chart(tmp_path) -> None:
             assert len(entry[side]["runs"]) == 1
         assert entry["speedup_vs_naive"] > 0
     assert {row["section"] for row in results["targets"]} == {"classifier"}
-    assert "Pantau benchmark: targets" in outcome.output
+    assert "Pantau benchmark: targets" in printed
 
 
 def test_quick_end_to_end_run_through_tansu_times_every_article_that_alerts(tmp_path) -> None:
-    out = tmp_path / "results"
-    arguments = ["--quick", "--only", "e2e", "--backlog", "300", "--rate", "50"]
-    arguments += ["--quiet-share", "0.5", "--out", str(out)]
-    outcome = CliRunner().invoke(bench, arguments)
-    assert outcome.exit_code == 0, outcome.output
-    e2e = json.loads((out / "results.json").read_text())["e2e"]
+    arguments = ["--only", "e2e", "--backlog", "300", "--rate", "50", "--quiet-share", "0.5"]
+    e2e = quick_bench(tmp_path / "results", *arguments)[0]["e2e"]
     assert e2e["quiet_share"] == 0.5
     systems = e2e["systems"]
     assert set(systems) == {"worker", "faust_noop", "faust_send", "raw"}
