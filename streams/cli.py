@@ -27,19 +27,31 @@ errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class _Commands(click.Group):
-    """Where a Kafka client's error ends any command: one line naming the broker, no traceback."""
+    """Where a user's error ends any command: one line, exit status 1, no traceback."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except Exception as error:
-            if "kafka.errors" not in sys.modules:  # no Kafka client ran, so it is not theirs
+            message = _user_error(error)
+            if message is None:
                 raise
-            from kafka.errors import KafkaError
+            raise click.ClickException(message) from None
 
-            if not isinstance(error, KafkaError):
-                raise
-            raise click.ClickException(f"Kafka at {get_settings().broker}: {error}") from None
+
+def _user_error(error: Exception) -> str | None:
+    """A rule pack's located error, or a Kafka client's error with the broker it was using.
+
+    Only a module already imported can have raised its errors, so neither is imported here:
+    `pantau --help` stays fast.
+    """
+    packs = sys.modules.get("streams.rules.packs")
+    if packs and isinstance(error, packs.RulePackError):
+        return str(error)
+    kafka_errors = sys.modules.get("kafka.errors")
+    if kafka_errors and isinstance(error, kafka_errors.KafkaError):
+        return f"Kafka at {get_settings().broker}: {error}"
+    return None
 
 
 @click.group(
@@ -74,15 +86,13 @@ def worker() -> None:
 
     from streams import metrics
     from streams.logs import configure_logging, dict_config
-    from streams.rules.packs import RulePackError
 
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    try:  # the rule files compile on import: a bad one fails here, before any broker wait
-        from streams.agents import app, preload_rules
-    except RulePackError as error:
-        raise click.ClickException(str(error)) from None
+    # The rule files compile on import: a bad one ends the command here, before a broker wait.
+    from streams.agents import app, preload_rules
+
     _wait_for_broker(settings)
 
     preload_rules(settings.rules_wait)

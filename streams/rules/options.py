@@ -15,16 +15,13 @@ from streams.settings import get_settings
 
 def rule_packs_option(command: Callable) -> Callable:
     """``--rules FILE`` (repeatable): hands the command a compiled ``ruleset`` of those packs,
-    else of ``PANTAU_RULE_FILES`` or the built-in pack. A bad pack ends the command with its
-    ``file:line:column`` error instead of a traceback."""
+    else of ``PANTAU_RULE_FILES`` or the built-in pack. A bad pack's error ends the command
+    (``streams.cli`` prints it as ``file:line:column: message``)."""
 
     def load(_context: click.Context, _parameter: click.Parameter, paths: tuple[Path, ...]):
-        from streams.rules.packs import RulePackError, load_ruleset
+        from streams.rules.packs import load_ruleset
 
-        try:
-            return load_ruleset(list(paths) or get_settings().rule_files)
-        except RulePackError as error:
-            raise click.ClickException(str(error)) from None
+        return load_ruleset(list(paths) or get_settings().rule_files)
 
     return click.option(
         "--rules",
