@@ -31,8 +31,9 @@ from aiokafka.structs import ConsumerRecord
 from streams.bench import profile
 from streams.bench.progress import read_progress
 from streams.bench.stats import median, percentile, ratio
-from streams.bench.workload import article_events
+from streams.bench.workload import article_events, default_classifier
 from streams.broker import embedded_broker, free_port, stop_process
+from streams.models import Article
 from streams.settings import TANSU_PROFILE, Settings
 from streams.topics import ensure_topics, pipeline_topics
 
@@ -279,17 +280,12 @@ class Load:
 
 def alerts_per_article(events: list[dict]) -> list[int]:
     """Alerts the default pack raises on each article (the worker's own classifier, offline)."""
-    from streams.classify import Classifier
-    from streams.models import Article
-    from streams.rules.packs import load_ruleset
-    from streams.settings import DEFAULT_PACK
-
-    classifier = Classifier(load_ruleset([DEFAULT_PACK]))
+    classify = default_classifier().classify
     per_text: dict[tuple[str, str], int] = {}
     for event in events:
         text = (event["title"], event["body"])
         if text not in per_text:
-            per_text[text] = len(classifier.classify(Article.model_validate(event)))
+            per_text[text] = len(classify(Article.model_validate(event)))
     return [per_text[(event["title"], event["body"])] for event in events]
 
 

@@ -17,13 +17,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
+from streams.classify import Classifier
 from streams.models import Article, RulePack
 from streams.replay import parse_seed
 from streams.rules.compiler import RuleSet
 from streams.rules.generate import generate_pack
-from streams.rules.packs import compile_texts, parse_pack
+from streams.rules.packs import compile_texts, load_ruleset, parse_pack
 from streams.settings import DEFAULT_PACK
 
 SEEDS = Path(__file__).resolve().parent.parent.parent / "seeds"
@@ -69,17 +71,27 @@ def article_events(
     return list(iter_article_events(count, prefix, seeds, quiet_share))
 
 
-def quiet_bodies(seeds: list[Article], size: int = QUIET_BYTES) -> list[str]:
-    """Seed-sized bodies that fire no default rule: runs of the seeds' quiet lines, one run
-    starting at each such line, each checked as a whole (a rule may join two lines)."""
-    from streams.classify import Classifier
+@cache
+def default_classifier() -> Classifier:
+    """The worker's classifier with the default pack: it decides which articles raise alerts."""
+    return Classifier(load_ruleset([DEFAULT_PACK]))
 
-    classifier = Classifier(load_workload(None, seeds).ruleset)
+
+def quiet_bodies(seeds: list[Article]) -> list[str]:
+    """Seed-sized bodies that fire no default rule (made once per set of seeds)."""
+    return list(_quiet_bodies(tuple(seed.body for seed in seeds)))
+
+
+@cache
+def _quiet_bodies(seed_bodies: tuple[str, ...]) -> tuple[str, ...]:
+    """Runs of the seeds' quiet lines, one run starting at each such line, each checked as a
+    whole (a rule may join two lines)."""
+    classify = default_classifier().classify
 
     def fires(text: str) -> bool:
-        return bool(classifier.classify(Article(id="quiet", title="", body=text)))
+        return bool(classify(Article(id="quiet", title="", body=text)))
 
-    lines = [line for seed in seeds for line in seed.body.split("\n") if line.strip()]
+    lines = [line for body in seed_bodies for line in body.split("\n") if line.strip()]
     quiet = [line for line in lines if not fires(line)]
     bodies = []
     for start in range(len(quiet)):
@@ -87,14 +99,14 @@ def quiet_bodies(seeds: list[Article], size: int = QUIET_BYTES) -> list[str]:
         for line in quiet[start:] + quiet[:start]:
             run.append(line)
             length += len(line.encode())
-            if length >= size:
+            if length >= QUIET_BYTES:
                 break
         body = "\n".join(run)
         if not fires(body):
             bodies.append(body)
     if not bodies:
         raise ValueError("no quiet articles can be made from these seeds")
-    return bodies
+    return tuple(bodies)
 
 
 @dataclass
