@@ -138,7 +138,7 @@ def _wait_for_broker(settings: Settings) -> None:
 @click.option("--loop", is_flag=True, help="Start again at the end, until Ctrl-C.")
 @click.option("--topic", default=None, help="Target topic (default: PANTAU_ARTICLES_TOPIC).")
 def replay(paths: tuple[Path, ...], rate: float, loop: bool, topic: str | None) -> None:
-    """Publish seed text files (title = first line) or JSON Lines articles as events."""
+    """Publish seed text files (title: first line after any dateline) or JSON Lines articles."""
     from rich.progress import Progress
 
     from streams.replay import articles_from, make_producer, publish

@@ -3,25 +3,60 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterable, Iterator
+from functools import cache
 from pathlib import Path
 
+from babel.dates import get_day_names, get_month_names
 from kafka import KafkaProducer
 
 from streams.models import Article, utcnow
 from streams.settings import Settings
 
+DATELINE_LOCALES = ("en", "id", "ms")
+
 
 def parse_seed(path: Path) -> Article:
-    """A seed text file: the first non-empty line is the title, the rest is the body."""
+    """A seed text file: the first non-empty line is the title, the rest is the body.
+
+    Scraped pages often open with a dateline ("Selasa, Desember 3, 2024") above the headline;
+    the headline is then the title and the dateline stays, as text, at the top of the body.
+    """
     text = path.read_text(encoding="utf-8")
     lines = text.splitlines()
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if first is None:
+    filled = [i for i, line in enumerate(lines) if line.strip()]
+    if not filled:
         raise ValueError(f"{path}: the file is empty")
-    body = "\n".join(lines[first + 1 :]).strip("\n")
-    return Article(id=path.stem, title=lines[first].strip(), body=body, source=f"seed:{path.name}")
+    if len(filled) > 1 and is_dateline(lines[filled[0]]):
+        title, rest = filled[1], [lines[filled[0]], *lines[filled[1] + 1 :]]
+    else:
+        title, rest = filled[0], lines[filled[0] + 1 :]
+    body = "\n".join(rest).strip("\n")
+    return Article(id=path.stem, title=lines[title].strip(), body=body, source=f"seed:{path.name}")
+
+
+def is_dateline(line: str) -> bool:
+    """Whether a line holds only a date: a year, a month or weekday name, and numbers."""
+    words = re.findall(r"\w+", line.casefold())
+    names = _calendar_names()
+    return (
+        any(len(word) == 4 and word.isdigit() for word in words)
+        and any(word in names for word in words)
+        and all(word in names or word.isdigit() for word in words)
+    )
+
+
+@cache
+def _calendar_names() -> frozenset[str]:
+    """Month and weekday names, full and abbreviated, from CLDR (Babel)."""
+    names: set[str] = set()
+    for locale in DATELINE_LOCALES:
+        for width in ("wide", "abbreviated"):
+            names.update(get_month_names(width, locale=locale).values())
+            names.update(get_day_names(width, locale=locale).values())
+    return frozenset(name.casefold().rstrip(".") for name in names)
 
 
 def read_jsonl(path: Path) -> Iterator[dict]:

@@ -27,6 +27,29 @@ def test_blank_leading_lines_are_skipped(tmp_path):
     assert (article.title, article.body) == ("Judul Berita", "Isi berita.")
 
 
+def test_a_dateline_above_the_headline_stays_in_the_body():
+    article = parse_seed(sorted(SEEDS.glob("001_*.txt"))[0])
+    assert article.title.startswith("Putin Sahkan Perjanjian Pertahanan")
+    assert article.body.startswith("Selasa, Desember 3, 2024\n")
+
+
+@pytest.mark.parametrize(
+    ("line", "dateline"),
+    [
+        ("Selasa, Desember 3, 2024", True),
+        ("Tuesday, 3 December 2024", True),
+        ("Isnin, 2 Dis 2024", True),
+        ("Tanggal: 13 Nov 2024 07:00 wib.", False),  # a labelled line of the body
+        ("Mei 2024: Korea Utara Kirim Pasukan", False),  # a headline naming a month
+        ("2024", False),
+    ],
+)
+def test_a_dateline_is_only_calendar_words_and_numbers(tmp_path, line, dateline):
+    path = tmp_path / "x.txt"
+    path.write_text(f"{line}\nJudul Berita\nIsi berita.\n")
+    assert parse_seed(path).title == ("Judul Berita" if dateline else line)
+
+
 def test_jsonl_and_text_files_mix_in_order(tmp_path):
     lines = tmp_path / "a.jsonl"
     lines.write_text(
