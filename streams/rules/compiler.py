@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from streams.models import Rule, RulePack
@@ -329,6 +329,27 @@ def clauses(plan: Plan) -> list[frozenset[int]]:
         case ButNotNode(keep, _) | NotNearNode(keep, _, _) | ScopedNode(_, keep):
             return clauses(keep)
     raise TypeError(f"unknown plan node {plan!r}")
+
+
+def leaves(plan: Plan) -> Iterator[TermNode | AnyTermNode | PhraseNode]:
+    """The word and phrase nodes of a plan, guards included: what ``rules explain`` shows."""
+    match plan:
+        case TermNode() | AnyTermNode() | PhraseNode():
+            yield plan
+        case AnyNode(children) | AllNode(children):
+            for child in children:
+                yield from leaves(child)
+        case (
+            NearNode(first, second, _, _)
+            | ButNotNode(first, second)
+            | NotNearNode(first, second, _)
+        ):
+            yield from leaves(first)
+            yield from leaves(second)
+        case ScopedNode(_, child):
+            yield from leaves(child)
+        case _:
+            raise TypeError(f"unknown plan node {plan!r}")
 
 
 def pack_version(packs: Iterable[RulePack]) -> str:

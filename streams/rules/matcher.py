@@ -29,6 +29,7 @@ from streams.rules.compiler import (
     RuleSet,
     ScopedNode,
     TermNode,
+    leaves,
 )
 from streams.text.countries import default_countries
 from streams.text.document import FIELDS, Document
@@ -356,16 +357,10 @@ def explain(ruleset: RuleSet, rule_id: str, document: Document) -> Explanation:
         raise KeyError(f"no enabled rule {rule_id!r}; known: {[r.rule.id for r in ruleset.rules]}")
     postings = _postings(ruleset, document)
     evaluator = _Evaluator(document, postings, rule.rule.near_scope)
-    found: dict[str, list[MatchedTerm]] = defaultdict(list)
-    for f, field_postings in enumerate(postings.fields):
-        for term, positions in field_postings.items():
-            for p in positions:
-                found[ruleset.terms[term].label].append(
-                    MatchedTerm.model_validate(_matched_term(ruleset, document, f, p, term))
-                )
+    found = _found_terms(ruleset, rule, document, evaluator)
     if not _language_allowed(rule, document):
         reason = f"article language {document.language!r} is not in {rule.rule.languages}"
-        return Explanation(rule, False, reason, dict(found), None)
+        return Explanation(rule, False, reason, found, None)
     hits = evaluator.hits(rule.plan)
     distinct = len(_distinct_terms(hits))
     if not hits:
@@ -380,9 +375,40 @@ def explain(ruleset: RuleSet, rule_id: str, document: Document) -> Explanation:
             else "the terms are present but not in the required arrangement "
             "(proximity, field, sentence or a NOT / NOT NEAR guard)"
         )
-        return Explanation(rule, False, reason, dict(found), None)
+        return Explanation(rule, False, reason, found, None)
     if distinct < rule.rule.min_terms:
         reason = f"only {distinct} distinct evidence terms; the rule needs {rule.rule.min_terms}"
-        return Explanation(rule, False, reason, dict(found), None)
+        return Explanation(rule, False, reason, found, None)
     match = _build_match(ruleset, rule, document, hits)
-    return Explanation(rule, True, f"fired with score {match.score}", dict(found), match)
+    return Explanation(rule, True, f"fired with score {match.score}", found, match)
+
+
+def _found_terms(
+    ruleset: RuleSet, rule: CompiledRule, document: Document, evaluator: _Evaluator
+) -> dict[str, list[MatchedTerm]]:
+    """Where the rule's own words and phrases (guards included) occur, by label.
+
+    Other rules' terms are left out, and a phrase is shown whole rather than word by word.
+    """
+    words: set[int] = set()
+    found: dict[str, list[MatchedTerm]] = defaultdict(list)
+    for leaf in set(leaves(rule.plan)):
+        if isinstance(leaf, TermNode):
+            words.add(leaf.term)
+        elif isinstance(leaf, AnyTermNode):
+            words.update(leaf.terms)
+        else:
+            label = " ".join(ruleset.terms[t].label for t in leaf.terms)
+            for f, _, first, last, _ in evaluator.hits(leaf):
+                text_field = document.fields[f]
+                start, end = text_field.starts[first], text_field.ends[last]
+                found[label].append(
+                    MatchedTerm(term=label, text=text_field.text[start:end], start=start, end=end)
+                )
+    for f, field_postings in enumerate(evaluator.postings):
+        for term in words.intersection(field_postings):
+            for p in field_postings[term]:
+                found[ruleset.terms[term].label].append(
+                    MatchedTerm.model_validate(_matched_term(ruleset, document, f, p, term))
+                )
+    return dict(found)
