@@ -368,6 +368,8 @@ def rules_explain(rule_id: str, text_or_file: str, ruleset: RuleSet, title: str,
         console.print(f"  term {label!r}: {where}{more}")
     if not result.found:
         console.print("  no term of the rule occurs in the text")
+    for stop in result.stopped:
+        console.print(f"  stopped: {stop}", markup=False)
     verdict = "[green]FIRED[/]" if result.fired else "[yellow]did not fire[/]"
     console.print(f"{verdict}: {result.reason}")
     if result.match:

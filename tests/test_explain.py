@@ -43,8 +43,26 @@ def test_a_phrase_is_shown_whole_with_its_place():
     assert "held" not in found and "with" not in found  # no phrase word on its own
 
 
-def test_the_guard_that_stopped_a_rule_is_listed():
-    result = explained("treaty_ratified", "Parlemen Rusia belum meratifikasi perjanjian itu.")
-    assert not result.fired
+def test_the_guard_that_stopped_a_rule_is_named_with_both_places():
+    text = "Parlemen Rusia belum meratifikasi perjanjian itu."
+    result = explained("treaty_ratified", text)
+    assert not result.fired and "guards removed" in result.reason
     assert {"belum", "ratifikasi", "perjanjian"} <= result.found.keys()
-    assert {t.text for t in result.found["belum"]} == {"belum"}
+    where = f"body 'belum'@{text.index('belum')} is within 4 words of body 'meratifikasi'@"
+    assert [stop for stop in result.stopped if stop.startswith(where)]
+
+
+def test_terms_too_far_apart_are_not_blamed_on_a_guard():
+    text = (
+        "Parlemen Rusia meratifikasi undang-undang anggaran tahun depan setelah debat panjang "
+        "selama berminggu-minggu tentang pajak, subsidi energi, dan belanja daerah yang besar, "
+        "lalu para menteri membahas perjanjian itu."
+    )
+    result = explained("treaty_ratified", text)
+    assert not result.fired and not result.stopped
+    assert "not close enough" in result.reason
+
+
+def test_a_firing_rule_reports_no_stop_for_its_match():
+    result = explained("treaty_ratified", "Parlemen Rusia meratifikasi perjanjian pertahanan.")
+    assert result.fired and result.stopped == []

@@ -331,25 +331,22 @@ def clauses(plan: Plan) -> list[frozenset[int]]:
     raise TypeError(f"unknown plan node {plan!r}")
 
 
-def leaves(plan: Plan) -> Iterator[TermNode | AnyTermNode | PhraseNode]:
-    """The word and phrase nodes of a plan, guards included: what ``rules explain`` shows."""
+def walk(plan: Plan) -> Iterator[Plan]:
+    """Every node of a plan, depth first: what ``rules explain`` looks through."""
+    yield plan
     match plan:
-        case TermNode() | AnyTermNode() | PhraseNode():
-            yield plan
         case AnyNode(children) | AllNode(children):
             for child in children:
-                yield from leaves(child)
+                yield from walk(child)
         case (
             NearNode(first, second, _, _)
             | ButNotNode(first, second)
             | NotNearNode(first, second, _)
         ):
-            yield from leaves(first)
-            yield from leaves(second)
+            yield from walk(first)
+            yield from walk(second)
         case ScopedNode(_, child):
-            yield from leaves(child)
-        case _:
-            raise TypeError(f"unknown plan node {plan!r}")
+            yield from walk(child)
 
 
 def pack_version(packs: Iterable[RulePack]) -> str:

@@ -29,7 +29,7 @@ from streams.rules.compiler import (
     RuleSet,
     ScopedNode,
     TermNode,
-    leaves,
+    walk,
 )
 from streams.text.countries import default_countries
 from streams.text.document import FIELDS, Document
@@ -68,6 +68,7 @@ class Explanation:
     reason: str
     found: dict[str, list[MatchedTerm]]
     match: RuleMatch | None
+    stopped: list[str]  # where a NOT NEAR or NOT guard removed a would-be match
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,10 +358,12 @@ def explain(ruleset: RuleSet, rule_id: str, document: Document) -> Explanation:
         raise KeyError(f"no enabled rule {rule_id!r}; known: {[r.rule.id for r in ruleset.rules]}")
     postings = _postings(ruleset, document)
     evaluator = _Evaluator(document, postings, rule.rule.near_scope)
-    found = _found_terms(ruleset, rule, document, evaluator)
+    nodes = set(walk(rule.plan))
+    found = _found_terms(ruleset, nodes, document, evaluator)
+    stopped = _guard_stops(nodes, document, evaluator)
     if not _language_allowed(rule, document):
         reason = f"article language {document.language!r} is not in {rule.rule.languages}"
-        return Explanation(rule, False, reason, found, None)
+        return Explanation(rule, False, reason, found, None, stopped)
     hits = evaluator.hits(rule.plan)
     distinct = len(_distinct_terms(hits))
     if not hits:
@@ -369,22 +372,22 @@ def explain(ruleset: RuleSet, rule_id: str, document: Document) -> Explanation:
             for clause in rule.clauses
             if clause.isdisjoint(postings.present)
         ]
-        reason = (
-            f"no clause of the query holds; missing one of: {missing[0][:12]}"
-            if missing
-            else "the terms are present but not in the required arrangement "
-            "(proximity, field, sentence or a NOT / NOT NEAR guard)"
-        )
-        return Explanation(rule, False, reason, found, None)
+        if missing:
+            reason = f"no clause of the query holds; missing one of: {missing[0][:12]}"
+        elif stopped:
+            reason = "guards removed the matches (see 'stopped')"
+        else:
+            reason = "the terms are present but not close enough, in the wrong field or sentences"
+        return Explanation(rule, False, reason, found, None, stopped)
     if distinct < rule.rule.min_terms:
         reason = f"only {distinct} distinct evidence terms; the rule needs {rule.rule.min_terms}"
-        return Explanation(rule, False, reason, found, None)
+        return Explanation(rule, False, reason, found, None, stopped)
     match = _build_match(ruleset, rule, document, hits)
-    return Explanation(rule, True, f"fired with score {match.score}", found, match)
+    return Explanation(rule, True, f"fired with score {match.score}", found, match, stopped)
 
 
 def _found_terms(
-    ruleset: RuleSet, rule: CompiledRule, document: Document, evaluator: _Evaluator
+    ruleset: RuleSet, nodes: set[Plan], document: Document, evaluator: _Evaluator
 ) -> dict[str, list[MatchedTerm]]:
     """Where the rule's own words and phrases (guards included) occur, by label.
 
@@ -392,19 +395,16 @@ def _found_terms(
     """
     words: set[int] = set()
     found: dict[str, list[MatchedTerm]] = defaultdict(list)
-    for leaf in set(leaves(rule.plan)):
-        if isinstance(leaf, TermNode):
-            words.add(leaf.term)
-        elif isinstance(leaf, AnyTermNode):
-            words.update(leaf.terms)
-        else:
-            label = " ".join(ruleset.terms[t].label for t in leaf.terms)
-            for f, _, first, last, _ in evaluator.hits(leaf):
-                text_field = document.fields[f]
-                start, end = text_field.starts[first], text_field.ends[last]
-                found[label].append(
-                    MatchedTerm(term=label, text=text_field.text[start:end], start=start, end=end)
-                )
+    for node in nodes:
+        if isinstance(node, TermNode):
+            words.add(node.term)
+        elif isinstance(node, AnyTermNode):
+            words.update(node.terms)
+        elif isinstance(node, PhraseNode):
+            label = " ".join(ruleset.terms[t].label for t in node.terms)
+            for hit in evaluator.hits(node):
+                start, end, text = _hit_text(document, hit)
+                found[label].append(MatchedTerm(term=label, text=text, start=start, end=end))
     for f, field_postings in enumerate(evaluator.postings):
         for term in words.intersection(field_postings):
             for p in field_postings[term]:
@@ -412,3 +412,36 @@ def _found_terms(
                     MatchedTerm.model_validate(_matched_term(ruleset, document, f, p, term))
                 )
     return dict(found)
+
+
+def _guard_stops(nodes: set[Plan], document: Document, evaluator: _Evaluator) -> list[str]:
+    """Each would-be match a ``NOT NEAR`` guard removed, with the guard words that did it,
+    and each ``NOT`` whose excluded words are present."""
+    stops = set()
+    for node in nodes:
+        if isinstance(node, NotNearNode):
+            kept = set(evaluator.hits(node))
+            guards = evaluator._grouped(evaluator.hits(node.guard))
+            for hit in evaluator.hits(node.keep):
+                if hit not in kept:
+                    guard = evaluator._nearest(hit, guards, node.distance, False)
+                    stops.add(
+                        f"{_quoted(document, guard)} is within {node.distance} words of "
+                        f"{_quoted(document, hit)} (NOT NEAR/{node.distance})"
+                    )
+        elif isinstance(node, ButNotNode) and evaluator.hits(node.keep):
+            dropped = evaluator.hits(node.drop)
+            if dropped:
+                stops.add(f"{_quoted(document, dropped[0])} is in the article (NOT)")
+    return sorted(stops)
+
+
+def _hit_text(document: Document, hit: Hit) -> tuple[int, int, str]:
+    text_field = document.fields[hit[0]]
+    start, end = text_field.starts[hit[2]], text_field.ends[hit[3]]
+    return start, end, text_field.text[start:end]
+
+
+def _quoted(document: Document, hit: Hit) -> str:
+    start, _, text = _hit_text(document, hit)
+    return f"{FIELDS[hit[0]]} {text!r}@{start}"
