@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,7 @@ ALWAYS_DONT_CARE = frozenset({"OTHER"})
 SIB_LANGUAGES = {"eng_Latn": "en", "ind_Latn": "id", "zsm_Latn": "ms"}
 SIB_SPLITS = ("train", "dev", "test")
 SIB_POLITICS = "politics"
+UNDETECTED = "none"  # the detector was unsure or the text too short
 
 # What the default pack must reach (issue: rules pack, evaluation).
 TARGET_F1 = {"military_strike": 0.85, "protest_unrest": 0.85}
@@ -134,6 +136,20 @@ def load_sib200(directory: Path) -> list[Aligned]:
         Aligned(i, english[i][0], {code: rows[i][1] for code, rows in by_language.items()})
         for i in sorted(common, key=lambda i: (len(i), i))
     ]
+
+
+def detected_languages(sentences: Sequence[Aligned]) -> dict[str, dict[str, int]]:
+    """What the worker detects for each sentence given no language: given -> detected -> count."""
+    from streams.models import Article
+    from streams.text.document import Document
+
+    detected: dict[str, Counter[str]] = {}
+    for sentence in sentences:
+        for code, text in sentence.texts.items():
+            article = Article(id=sentence.index_id, body=text)
+            found = Document.from_article(article).language or UNDETECTED
+            detected.setdefault(code, Counter())[found] += 1
+    return {code: dict(counts.most_common()) for code, counts in sorted(detected.items())}
 
 
 def fired_rules(classifier: Classifier, texts: Iterable[tuple[str, str]]) -> list[set[str]]:
@@ -234,6 +250,7 @@ class SibReport:
     fires: dict[str, dict[str, int]]  # rule -> language -> sentences fired
     disagreements: list[Miss] = field(default_factory=list)
     off_topic: list[Miss] = field(default_factory=list)
+    detected: dict[str, dict[str, int]] = field(default_factory=dict)  # given -> found -> count
 
     @property
     def agreement(self) -> float:
@@ -288,7 +305,9 @@ def evaluate_sib(classifier: Classifier, directory: Path) -> SibReport:
     pairs = [(s.texts[code], code) for s in sentences for code in sorted(s.texts)]
     flat = iter(fired_rules(classifier, pairs))
     fired = [{code: next(flat) for code in sorted(s.texts)} for s in sentences]
-    return score_sib(sentences, fired, [r.rule.id for r in classifier.ruleset.rules])
+    report = score_sib(sentences, fired, [r.rule.id for r in classifier.ruleset.rules])
+    report.detected = detected_languages(sentences)
+    return report
 
 
 # ---- reports ----------------------------------------------------------------------------------
@@ -350,6 +369,18 @@ def print_sib(console: Console, report: SibReport, path: Path) -> None:
         f"target <= {TARGET_NON_POLITICS_RATE:.0%} "
         f"{_mark(report.non_politics_rate <= TARGET_NON_POLITICS_RATE)})"
     )
+    if report.detected:
+        console.print(
+            "language detected when the article gives none (no target): "
+            + ", ".join(_detection(code, found) for code, found in report.detected.items())
+        )
+
+
+def _detection(code: str, found: dict[str, int]) -> str:
+    total = sum(found.values())
+    right = found.get(code, 0)
+    wrong = "; ".join(f"{n} as {other}" for other, n in found.items() if other != code)
+    return f"{code} {right}/{total} ({right / total:.1%}{'; ' + wrong if wrong else ''})"
 
 
 def print_misses(console: Console, title: str, misses: list[Miss], limit: int) -> None:
@@ -396,6 +427,7 @@ def sib_json(report: SibReport) -> dict:
         "non_politics_triggered": report.non_politics_triggered,
         "non_politics_rate": report.non_politics_rate,
         "fires": report.fires,
+        "language_detected": report.detected,
         "targets_met": sib_targets_met(report),
     }
 

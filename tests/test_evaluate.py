@@ -172,6 +172,24 @@ def test_loaders_read_the_published_layouts(tmp_path):
     assert detect(tmp_path) == [("case2021", case), ("sib200", sib)]
 
 
+def test_sib_reports_the_language_the_worker_would_detect(tmp_path):
+    sib = tmp_path / "sib200"
+    _write_sib(
+        sib,
+        {
+            "eng_Latn": [("1", "travel", "The museum opens every morning and closes late.")],
+            "ind_Latn": [("1", "travel", "Museum itu buka setiap pagi, kata karyawan kantornya.")],
+            "zsm_Latn": [("1", "travel", "Muzium itu dibuka setiap pagi dan ditutup lewat malam.")],
+        },
+    )
+    report = evaluate_sib(Classifier(load_ruleset([DEFAULT_PACK])), sib)
+    assert report.detected == {"en": {"en": 1}, "id": {"id": 1}, "ms": {"ms": 1}}
+    printed = CliRunner().invoke(eval_command, [str(sib)])
+    assert "language detected when the article gives none (no target): en 1/1 (100.0%)" in (
+        printed.output
+    )
+
+
 def test_a_file_without_the_case_columns_is_refused(tmp_path):
     path = tmp_path / "other.tsv"
     path.write_text("a\tb\n1\t2\n", encoding="utf-8")
@@ -230,3 +248,6 @@ def test_the_default_pack_on_the_real_evaluation_data():
     assert sib.sentences == 1004
     assert sib.agreement >= TARGET_AGREEMENT
     assert sib.non_politics_rate <= TARGET_NON_POLITICS_RATE
+    assert sib.detected["en"]["en"] >= 0.98 * sib.sentences
+    for code in ("id", "ms"):  # the two are close kin; either one takes the Indonesian path
+        assert sib.detected[code].get("id", 0) + sib.detected[code].get("ms", 0) >= 0.99 * 1004
