@@ -361,11 +361,14 @@ def rules_explain(rule_id: str, text_or_file: str, ruleset: RuleSet, title: str,
         sys.exit(2)
     console.print(f"rule [bold]{rule_id}[/]: {result.rule.rule.query}")
     console.print(f"language: {document.language or 'unknown'}")
-    for label, found in sorted(result.found.items()):
-        places = list({t.start: t for t in found}.values())  # one per place, not per language
-        where = ", ".join(f"{t.text!r}@{t.start}" for t in places[:6])
-        more = f" (+{len(places) - 6})" if len(places) > 6 else ""
-        console.print(f"  term {label!r}: {where}{more}")
+    grouped = {label for labels in result.concepts.values() for label in labels}
+    groups = [*result.concepts.items(), ("term", sorted(result.found.keys() - grouped))]
+    for group, labels in groups:
+        for label in labels:
+            places = list({t.start: t for t in result.found[label]}.values())  # not per language
+            where = ", ".join(f"{t.text!r}@{t.start}" for t in places[:6])
+            more = f" (+{len(places) - 6})" if len(places) > 6 else ""
+            console.print(f"  {group} {label!r}: {where}{more}", markup=False)
     if not result.found:
         console.print("  no term of the rule occurs in the text")
     for stop in result.stopped:

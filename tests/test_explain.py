@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from functools import cache
 
+from click.testing import CliRunner
+
+from streams.cli import main
 from streams.models import Article
 from streams.rules.compiler import RuleSet
 from streams.rules.matcher import Explanation, explain
-from streams.rules.packs import load_ruleset
+from streams.rules.packs import compile_texts, load_ruleset
 from streams.settings import DEFAULT_PACK
 from streams.text.document import Document
 
@@ -66,3 +69,37 @@ def test_terms_too_far_apart_are_not_blamed_on_a_guard():
 def test_a_firing_rule_reports_no_stop_for_its_match():
     result = explained("treaty_ratified", "Parlemen Rusia meratifikasi perjanjian pertahanan.")
     assert result.fired and result.stopped == []
+
+
+CONCEPT_AND_WORD = """\
+version: "1"
+concepts:
+  treaty:
+    en: [treaty, pact]
+    id: [perjanjian]
+rules:
+  - id: treaty_with_russia
+    title: A treaty with Russia
+    query: '@treaty NEAR/6 (russia OR rusia)'
+"""
+
+
+def test_terms_are_grouped_under_the_concept_they_came_from():
+    ruleset = compile_texts([("pack.yaml", CONCEPT_AND_WORD)])
+    text = "Russia signed the pact; the treaty was long."
+    result = explain(
+        ruleset, "treaty_with_russia", Document.from_article(Article(id="t", body=text))
+    )
+    assert result.fired
+    assert result.concepts == {"@treaty": ["pact", "treaty"]}
+    assert {"russia", "pact", "treaty"} == result.found.keys()  # russia: a word of the query
+
+
+def test_the_command_prints_each_term_under_its_concept():
+    printed = CliRunner().invoke(
+        main,
+        ["rules", "explain", "treaty_ratified", "Parlemen Rusia belum meratifikasi pakta itu."],
+    )
+    assert printed.exit_code == 0, printed.output
+    assert "@negation 'belum': 'belum'@15" in printed.output
+    assert "stopped: body 'belum'@15 is within 4 words of body 'meratifikasi'@21" in printed.output

@@ -160,6 +160,7 @@ class RuleSet:
     key_terms: dict[str, tuple[int, ...]] = field(default_factory=dict)
     prefix_terms: dict[str, tuple[int, ...]] = field(default_factory=dict)
     anchors: dict[int, tuple[int, ...]] = field(default_factory=dict)  # term id -> rule indexes
+    concepts: dict[str, Plan] = field(default_factory=dict)  # @name -> its plan, for explain
     _word_terms: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
 
     def terms_of_words(self, words: list[str]) -> list[tuple[int, ...]]:
@@ -209,7 +210,7 @@ class _Builder:
         self.key_terms: dict[str, set[int]] = defaultdict(set)
         self.prefix_terms: dict[str, set[int]] = defaultdict(set)
         self._ids: dict[tuple, int] = {}
-        self._concept_plans: dict[str, Plan] = {}
+        self.concept_plans: dict[str, Plan] = {}
         self._plans: dict[Plan, Plan] = {}
 
     def _intern(self, plan: Plan) -> Plan:
@@ -254,7 +255,7 @@ class _Builder:
         return PhraseNode(tuple(ids)) if len(ids) > 1 else TermNode(ids[0])
 
     def concept(self, name: str, rule_id: str) -> Plan:
-        plan = self._concept_plans.get(name)
+        plan = self.concept_plans.get(name)
         if plan is None:
             if name not in self.concepts:
                 raise UnknownConcept(rule_id, name)
@@ -262,7 +263,7 @@ class _Builder:
             for lang, entries in self.concepts[name].items():
                 for entry in entries:
                     alternatives.append(self.entry(entry.strip(), (lang,)))
-            plan = self._concept_plans[name] = any_of(alternatives)
+            plan = self.concept_plans[name] = any_of(alternatives)
         return plan
 
     def entry(self, text: str, languages: tuple[str, ...]) -> Plan:
@@ -380,4 +381,5 @@ def compile_packs(packs: list[RulePack]) -> RuleSet:
         key_terms={k: tuple(sorted(v)) for k, v in builder.key_terms.items()},
         prefix_terms={k: tuple(sorted(v)) for k, v in builder.prefix_terms.items()},
         anchors={k: tuple(v) for k, v in anchors.items()},
+        concepts=builder.concept_plans,
     )

@@ -69,6 +69,7 @@ class Explanation:
     found: dict[str, list[MatchedTerm]]
     match: RuleMatch | None
     stopped: list[str]  # where a NOT NEAR or NOT guard removed a would-be match
+    concepts: dict[str, list[str]]  # "@name" -> labels in ``found`` from that concept
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,9 +362,10 @@ def explain(ruleset: RuleSet, rule_id: str, document: Document) -> Explanation:
     nodes = set(walk(rule.plan))
     found = _found_terms(ruleset, nodes, document, evaluator)
     stopped = _guard_stops(nodes, document, evaluator)
+    concepts = _concepts_found(ruleset, nodes, found)
     if not _language_allowed(rule, document):
         reason = f"article language {document.language!r} is not in {rule.rule.languages}"
-        return Explanation(rule, False, reason, found, None, stopped)
+        return Explanation(rule, False, reason, found, None, stopped, concepts)
     hits = evaluator.hits(rule.plan)
     distinct = len(_distinct_terms(hits))
     if not hits:
@@ -378,12 +380,13 @@ def explain(ruleset: RuleSet, rule_id: str, document: Document) -> Explanation:
             reason = "guards removed the matches (see 'stopped')"
         else:
             reason = "the terms are present but not close enough, in the wrong field or sentences"
-        return Explanation(rule, False, reason, found, None, stopped)
+        return Explanation(rule, False, reason, found, None, stopped, concepts)
     if distinct < rule.rule.min_terms:
         reason = f"only {distinct} distinct evidence terms; the rule needs {rule.rule.min_terms}"
-        return Explanation(rule, False, reason, found, None, stopped)
+        return Explanation(rule, False, reason, found, None, stopped, concepts)
     match = _build_match(ruleset, rule, document, hits)
-    return Explanation(rule, True, f"fired with score {match.score}", found, match, stopped)
+    reason = f"fired with score {match.score}"
+    return Explanation(rule, True, reason, found, match, stopped, concepts)
 
 
 def _found_terms(
@@ -401,7 +404,7 @@ def _found_terms(
         elif isinstance(node, AnyTermNode):
             words.update(node.terms)
         elif isinstance(node, PhraseNode):
-            label = " ".join(ruleset.terms[t].label for t in node.terms)
+            label = _phrase_label(ruleset, node)
             for hit in evaluator.hits(node):
                 start, end, text = _hit_text(document, hit)
                 found[label].append(MatchedTerm(term=label, text=text, start=start, end=end))
@@ -412,6 +415,34 @@ def _found_terms(
                     MatchedTerm.model_validate(_matched_term(ruleset, document, f, p, term))
                 )
     return dict(found)
+
+
+def _concepts_found(
+    ruleset: RuleSet, nodes: set[Plan], found: dict[str, list[MatchedTerm]]
+) -> dict[str, list[str]]:
+    """For each concept the rule uses, which of the found labels are its terms."""
+    groups = {}
+    for name, plan in sorted(ruleset.concepts.items()):
+        if plan in nodes:
+            labels = set().union(*(_labels(ruleset, node) for node in walk(plan)))
+            if in_text := sorted(labels & found.keys()):
+                groups[f"@{name}"] = in_text
+    return groups
+
+
+def _labels(ruleset: RuleSet, node: Plan) -> set[str]:
+    """What a word or phrase node is shown as: a label per word term, one for a phrase."""
+    if isinstance(node, TermNode):
+        return {ruleset.terms[node.term].label}
+    if isinstance(node, AnyTermNode):
+        return {ruleset.terms[term].label for term in node.terms}
+    if isinstance(node, PhraseNode):
+        return {_phrase_label(ruleset, node)}
+    return set()
+
+
+def _phrase_label(ruleset: RuleSet, node: PhraseNode) -> str:
+    return " ".join(ruleset.terms[term].label for term in node.terms)
 
 
 def _guard_stops(nodes: set[Plan], document: Document, evaluator: _Evaluator) -> list[str]:
