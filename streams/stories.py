@@ -137,16 +137,6 @@ def signature_of(
     )
 
 
-def story_signature(
-    document_text_words: Sequence[str],
-    evidence_terms: Iterable[str],
-    countries: Iterable[str],
-    language: str | None = None,
-) -> Signature:
-    """Signature of one article from its normalised title + body words (``Document`` fields)."""
-    return signature_of(text_minhash(document_text_words), evidence_terms, countries, language)
-
-
 def document_minhash(document: Document) -> tuple[int, ...]:
     """MinHash of the normalised title then body words; shared by all the article's alerts."""
     return text_minhash([word for field in document.fields for word in field.words])

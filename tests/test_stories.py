@@ -19,7 +19,7 @@ from streams.models import STORY_RECENT_ARTICLES, STORY_SOURCES, Alert, Article
 from streams.replay import parse_seed
 from streams.rules.packs import load_ruleset
 from streams.settings import DEFAULT_PACK
-from streams.stories import Signature, Thresholds, assign, story_signature
+from streams.stories import Signature, Thresholds, assign, signature_of, text_minhash
 from streams.text.document import Document
 
 from .conftest import SEEDS
@@ -139,15 +139,12 @@ def test_the_same_event_after_the_window_is_a_new_story(classifier):
 
 # ---- the rules of assignment, on hand-made signatures ------------------------------------
 def sig(words=WORDS, terms=("ratify", "treaty"), countries=("RU", "KP"), language="en"):
-    return story_signature(list(words), list(terms), list(countries), language)
+    return signature_of(text_minhash(list(words)), terms, countries, language)
 
 
 def test_signature_is_deterministic_across_processes():
     here = sig().minhash
-    code = (
-        "from streams.stories import story_signature;"
-        f"print(list(story_signature({WORDS!r}, [], []).minhash))"
-    )
+    code = f"from streams.stories import text_minhash;print(list(text_minhash({WORDS!r})))"
     there = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
@@ -156,10 +153,10 @@ def test_signature_is_deterministic_across_processes():
 
 
 def test_signature_normalises_terms_and_countries():
-    signature = story_signature(["a"], ["Ratif*", " stationed* ", "Perjanjian", "*"], ["ru"])
+    signature = sig(["a"], ["Ratif*", " stationed* ", "Perjanjian", "*"], ["ru"], None)
     assert signature.terms == {"ratif", "stationed", "perjanjian"}
     assert signature.countries == {"RU"}
-    assert story_signature([], [], []).minhash == ()
+    assert sig([], [], []).minhash == ()
 
 
 def test_near_duplicates_join_even_when_their_evidence_differs():
