@@ -18,6 +18,10 @@ from streams.rules.options import rule_packs_option
 from streams.settings import TANSU_PROFILE, Settings, get_settings
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from streams.models import Article
+    from streams.replay import InputError
     from streams.rules.compiler import RuleSet
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -40,13 +44,17 @@ class _Commands(click.Group):
 
 
 def _user_error(error: Exception) -> str | None:
-    """A rule pack's located error, or a Kafka client's error with the broker it was using.
+    """A located error in a rule pack or an article file, or a Kafka client's error with the
+    broker it was using.
 
     Only a module already imported can have raised its errors, so neither is imported here:
     `pantau --help` stays fast.
     """
     packs = sys.modules.get("streams.rules.packs")
     if packs and isinstance(error, packs.RulePackError):
+        return str(error)
+    replay = sys.modules.get("streams.replay")
+    if replay and isinstance(error, replay.InputError):
         return str(error)
     kafka_errors = sys.modules.get("kafka.errors")
     if kafka_errors and isinstance(error, kafka_errors.KafkaError):
@@ -203,40 +211,59 @@ def tail(as_json: bool, from_beginning: bool, idle_timeout: float | None) -> Non
 
 
 @main.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True, path_type=Path))
 @rule_packs_option
-def classify(file, ruleset: RuleSet) -> None:
-    """Classify JSON Lines articles offline (no Kafka), one result line per input line.
+def classify(paths: tuple[Path, ...], ruleset: RuleSet) -> None:
+    """Classify articles offline (no Kafka), one result line per article, in input order.
 
-    Each input line needs `id` and `body` (`title` may be empty). Output, in input order:
-    {"article_id": ..., "rule_ids": [...], "alerts": [...]}. Bad lines are reported on stderr
-    with their line number and produce {"article_id": null, "error": ...}.
+    PATHS are JSON Lines files (default: standard input), seed text files or folders, as for
+    `pantau replay`. Each JSON line needs `id` and `body` (`title` may be empty). Output:
+    {"article_id": ..., "rule_ids": [...], "alerts": [...]}. A bad line or file is reported
+    on stderr with where it is and gives {"article_id": null, "error": ...}; the exit status
+    is then 1.
     """
-    from streams.classify import BadRecord, Classifier, parse_record
+    from streams.classify import Classifier
     from streams.models import ClassifyResult
+    from streams.replay import InputError
 
-    settings = get_settings()
     classifier = Classifier(ruleset)
-    out = sys.stdout
     failed = 0
-    for number, line in enumerate(file, start=1):
-        if not line.strip():
-            continue
-        try:
-            article = parse_record(line, settings.max_body_bytes)
-        except BadRecord as error:
+    for article in _offline_articles(paths, get_settings().max_body_bytes):
+        if isinstance(article, InputError):
             failed += 1
-            errors.print(f"{getattr(file, 'name', '-')}:{number}: {error}")
-            out.write(json.dumps({"article_id": None, "line": number, "error": str(error)}) + "\n")
+            errors.print(str(article), markup=False)
+            print(
+                json.dumps({"article_id": None, "where": article.where, "error": article.message})
+            )
             continue
         alerts = classifier.classify(article)
-        result = ClassifyResult(
-            article_id=article.id, rule_ids=[a.rule_id for a in alerts], alerts=alerts
-        )
-        out.write(result.model_dump_json() + "\n")
-    out.flush()
+        ids = [a.rule_id for a in alerts]
+        result = ClassifyResult(article_id=article.id, rule_ids=ids, alerts=alerts)
+        print(result.model_dump_json())
+    sys.stdout.flush()
     if failed:
         sys.exit(1)
+
+
+def _offline_articles(
+    paths: tuple[Path, ...], max_body_bytes: int
+) -> Iterator[Article | InputError]:
+    """Each article of the inputs, or the located error that stopped it, in input order."""
+    from streams.classify import BadRecord, parse_record
+    from streams.replay import InputError, files_in, is_json_lines, json_lines, parse_seed
+
+    for path in files_in(paths or (Path("-"),)):
+        if is_json_lines(path):
+            for where, line in json_lines(path):
+                try:
+                    yield parse_record(line, max_body_bytes)
+                except BadRecord as error:
+                    yield InputError(where, str(error))
+        else:
+            try:
+                yield parse_seed(path)
+            except InputError as error:
+                yield error
 
 
 @main.command()

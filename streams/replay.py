@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +18,15 @@ from streams.models import Article, utcnow
 from streams.settings import Settings
 
 DATELINE_LOCALES = ("en", "id", "ms")
+JSON_LINES = (".jsonl", ".json", ".ndjson")
+
+
+class InputError(ValueError):
+    """An article in a file that cannot be read, located as "file" or "file:line"."""
+
+    def __init__(self, where: str, message: str):
+        self.where, self.message = where, message
+        super().__init__(f"{where}: {message}")
 
 
 def parse_seed(path: Path) -> Article:
@@ -24,11 +35,13 @@ def parse_seed(path: Path) -> Article:
     Scraped pages often open with a dateline ("Selasa, Desember 3, 2024") above the headline;
     the headline is then the title and the dateline stays, as text, at the top of the body.
     """
-    text = path.read_text(encoding="utf-8")
-    lines = text.splitlines()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as error:
+        raise InputError(str(path), f"not UTF-8 at byte {error.start}") from None
     filled = [i for i, line in enumerate(lines) if line.strip()]
     if not filled:
-        raise ValueError(f"{path}: the file is empty")
+        raise InputError(str(path), "the file is empty")
     if len(filled) > 1 and is_dateline(lines[filled[0]]):
         title, rest = filled[1], [lines[filled[0]], *lines[filled[1] + 1 :]]
     else:
@@ -60,22 +73,41 @@ def _calendar_names() -> frozenset[str]:
 
 
 def read_jsonl(path: Path) -> Iterator[dict]:
-    """Articles as JSON objects, one per line; blank lines are skipped."""
-    with path.open(encoding="utf-8") as handle:
+    """Articles as JSON objects, one per line; blank lines are skipped, bad ones refused."""
+    for where, line in json_lines(path):
+        try:
+            yield json.loads(line)
+        except ValueError as error:
+            raise InputError(where, f"not JSON: {error}") from None
+
+
+def json_lines(path: Path) -> Iterator[tuple[str, str]]:
+    """The non-blank lines of a JSON Lines file (``-``: standard input), each with "file:line"."""
+    stdin = str(path) == "-"
+    name = "<stdin>" if stdin else str(path)
+    with nullcontext(sys.stdin) if stdin else path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if line.strip():
-                try:
-                    yield json.loads(line)
-                except ValueError as error:
-                    raise ValueError(f"{path}:{number}: not JSON: {error}") from None
+                yield f"{name}:{number}", line
+
+
+def files_in(paths: Iterable[Path]) -> Iterator[Path]:
+    """The files named, each folder replaced by its files in name order."""
+    for path in paths:
+        if path.is_dir():
+            yield from files_in(sorted(p for p in path.iterdir() if p.is_file()))
+        else:
+            yield path
+
+
+def is_json_lines(path: Path) -> bool:
+    return str(path) == "-" or path.suffix in JSON_LINES
 
 
 def articles_from(paths: Iterable[Path]) -> Iterator[dict]:
     """Article events from seed text files and ``.jsonl`` / ``.json`` files, in order."""
-    for path in paths:
-        if path.is_dir():
-            yield from articles_from(sorted(p for p in path.iterdir() if p.is_file()))
-        elif path.suffix in (".jsonl", ".json", ".ndjson"):
+    for path in files_in(paths):
+        if is_json_lines(path):
             yield from read_jsonl(path)
         else:
             yield parse_seed(path).model_dump(mode="json", exclude_none=True)

@@ -51,6 +51,37 @@ def test_classify_reports_bad_lines_with_their_number_and_fails(tmp_path):
     assert [r.get("article_id") for r in rows] == ["ok", None, None]
 
 
+def test_classify_reads_seed_files_and_folders_as_replay_does(tmp_path):
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text(json.dumps({"id": "weather", "body": "Hujan turun di Bogor."}) + "\n")
+    result = pantau("classify", str(SEEDS), str(extra))
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    stems = sorted(path.stem for path in SEEDS.glob("*.txt"))
+    assert [r["article_id"] for r in rows] == [*stems, "weather"]
+    found = {(r["article_id"][:3], rule) for r in rows for rule in r["rule_ids"]}
+    assert found >= EXPECTED_SEED_ALERTS and rows[-1]["rule_ids"] == []
+
+
+def test_an_unreadable_article_file_is_one_located_line_for_classify_and_replay(
+    tmp_path, monkeypatch
+):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n")
+    good = tmp_path / "good.txt"
+    good.write_text("Judul\nIsi berita.\n")
+    classified = pantau("classify", str(empty), str(good))
+    assert classified.returncode == 1
+    assert f"{empty}: the file is empty" in classified.stderr
+    rows = [json.loads(line) for line in classified.stdout.splitlines()]
+    assert rows[0] == {"article_id": None, "where": str(empty), "error": "the file is empty"}
+    assert rows[1]["article_id"] == "good"  # the next file is still classified
+    monkeypatch.setenv("PANTAU_BROKER", "kafka://127.0.0.1:1")  # files are read first
+    replayed = pantau("replay", str(good), str(empty))
+    assert replayed.returncode == 1 and "Traceback" not in replayed.stderr
+    assert f"Error: {empty}: the file is empty" in replayed.stderr
+
+
 def test_rules_check_lists_rules_and_fails_with_a_located_error(tmp_path):
     ok = pantau("rules", "check", str(ROOT / "streams/rules/packs/default.yaml"))
     assert ok.returncode == 0, ok.stderr
