@@ -219,8 +219,8 @@ def classify(paths: tuple[Path, ...], ruleset: RuleSet) -> None:
     PATHS are JSON Lines files (default: standard input), seed text files or folders, as for
     `pantau replay`. Each JSON line needs `id` and `body` (`title` may be empty). Output:
     {"article_id": ..., "rule_ids": [...], "alerts": [...]}. A bad line or file is reported
-    on stderr with where it is and gives {"article_id": null, "error": ...}; the exit status
-    is then 1.
+    on stderr with where it is and gives {"article_id": null, "where": ..., "error": ...}; the
+    exit status is then 1.
     """
     from streams.classify import Classifier
     from streams.models import ClassifyResult
