@@ -103,3 +103,19 @@ def test_the_command_prints_each_term_under_its_concept():
     assert printed.exit_code == 0, printed.output
     assert "@negation 'belum': 'belum'@15" in printed.output
     assert "stopped: body 'belum'@15 is within 4 words of body 'meratifikasi'@21" in printed.output
+
+
+def test_a_field_scope_limits_what_is_listed_and_blamed():
+    pack = """\
+version: "1"
+rules:
+  - id: treaty_headline
+    title: A treaty in the headline
+    query: 'title:(treaty NOT NEAR/3 denied)'
+"""
+    ruleset = compile_texts([("pack.yaml", pack)])
+    article = Article(id="t", title="Treaty signed", body="The treaty was denied.")
+    result = explain(ruleset, "treaty_headline", Document.from_article(article))
+    assert result.fired
+    assert [t.start for t in result.found["treaty"]] == [0]  # the title's, not the body's
+    assert result.stopped == []  # the body's denial is outside the rule's scope

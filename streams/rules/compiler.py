@@ -332,22 +332,22 @@ def clauses(plan: Plan) -> list[frozenset[int]]:
     raise TypeError(f"unknown plan node {plan!r}")
 
 
-def walk(plan: Plan) -> Iterator[Plan]:
-    """Every node of a plan, depth first: what ``rules explain`` looks through."""
-    yield plan
+def walk(plan: Plan, fields: tuple[int, ...] = (0, 1)) -> Iterator[tuple[Plan, tuple[int, ...]]]:
+    """Every node of a plan with the fields it is evaluated on, depth first (for explain)."""
+    yield plan, fields
     match plan:
         case AnyNode(children) | AllNode(children):
             for child in children:
-                yield from walk(child)
+                yield from walk(child, fields)
         case (
             NearNode(first, second, _, _)
             | ButNotNode(first, second)
             | NotNearNode(first, second, _)
         ):
-            yield from walk(first)
-            yield from walk(second)
-        case ScopedNode(_, child):
-            yield from walk(child)
+            yield from walk(first, fields)
+            yield from walk(second, fields)
+        case ScopedNode(scope, child):
+            yield from walk(child, tuple(f for f in fields if f == scope))
 
 
 def pack_version(packs: Iterable[RulePack]) -> str:

@@ -47,6 +47,7 @@ ALL_FIELDS = (0, 1)
 Hit = tuple[int, int, int, int, tuple[tuple[int, int], ...]]
 # a group of hits: their first words (sorted), the hits in that order, the widest span
 Group = tuple[list[int], list[Hit], int]
+NodeInFields = tuple[Plan, tuple[int, ...]]  # a plan node and the fields it is evaluated on
 
 
 @dataclass
@@ -390,41 +391,40 @@ def explain(ruleset: RuleSet, rule_id: str, document: Document) -> Explanation:
 
 
 def _found_terms(
-    ruleset: RuleSet, nodes: set[Plan], document: Document, evaluator: _Evaluator
+    ruleset: RuleSet, nodes: set[NodeInFields], document: Document, evaluator: _Evaluator
 ) -> dict[str, list[MatchedTerm]]:
     """Where the rule's own words and phrases (guards included) occur, by label.
 
     Other rules' terms are left out, and a phrase is shown whole rather than word by word.
     """
-    words: set[int] = set()
+    words: set[tuple[int, int]] = set()  # (term, field)
     found: dict[str, list[MatchedTerm]] = defaultdict(list)
-    for node in nodes:
-        if isinstance(node, TermNode):
-            words.add(node.term)
-        elif isinstance(node, AnyTermNode):
-            words.update(node.terms)
+    for node, fields in nodes:
+        if isinstance(node, TermNode | AnyTermNode):
+            terms = (node.term,) if isinstance(node, TermNode) else node.terms
+            words.update((term, f) for term in terms for f in fields)
         elif isinstance(node, PhraseNode):
             label = _phrase_label(ruleset, node)
-            for hit in evaluator.hits(node):
+            for hit in evaluator.hits(node, fields):
                 start, end, text = _hit_text(document, hit)
                 found[label].append(MatchedTerm(term=label, text=text, start=start, end=end))
-    for f, field_postings in enumerate(evaluator.postings):
-        for term in words.intersection(field_postings):
-            for p in field_postings[term]:
-                found[ruleset.terms[term].label].append(
-                    MatchedTerm.model_validate(_matched_term(ruleset, document, f, p, term))
-                )
+    for term, f in sorted(words):
+        for p in evaluator.postings[f].get(term, ()):
+            found[ruleset.terms[term].label].append(
+                MatchedTerm.model_validate(_matched_term(ruleset, document, f, p, term))
+            )
     return dict(found)
 
 
 def _concepts_found(
-    ruleset: RuleSet, nodes: set[Plan], found: dict[str, list[MatchedTerm]]
+    ruleset: RuleSet, nodes: set[NodeInFields], found: dict[str, list[MatchedTerm]]
 ) -> dict[str, list[str]]:
     """For each concept the rule uses, which of the found labels are its terms."""
+    used = {node for node, _ in nodes}
     groups = {}
     for name, plan in sorted(ruleset.concepts.items()):
-        if plan in nodes:
-            labels = set().union(*(_labels(ruleset, node) for node in walk(plan)))
+        if plan in used:
+            labels = set().union(*(_labels(ruleset, node) for node, _ in walk(plan)))
             if in_text := sorted(labels & found.keys()):
                 groups[f"@{name}"] = in_text
     return groups
@@ -445,23 +445,24 @@ def _phrase_label(ruleset: RuleSet, node: PhraseNode) -> str:
     return " ".join(ruleset.terms[term].label for term in node.terms)
 
 
-def _guard_stops(nodes: set[Plan], document: Document, evaluator: _Evaluator) -> list[str]:
+def _guard_stops(nodes: set[NodeInFields], document: Document, evaluator: _Evaluator) -> list[str]:
     """Each would-be match a ``NOT NEAR`` guard removed, with the guard words that did it,
     and each ``NOT`` whose excluded words are present."""
+    hits = evaluator.hits
     stops = set()
-    for node in nodes:
+    for node, fields in nodes:
         if isinstance(node, NotNearNode):
-            kept = set(evaluator.hits(node))
-            guards = evaluator._grouped(evaluator.hits(node.guard))
-            for hit in evaluator.hits(node.keep):
+            kept = set(hits(node, fields))
+            guards = evaluator._grouped(hits(node.guard, fields))
+            for hit in hits(node.keep, fields):
                 if hit not in kept:
                     guard = evaluator._nearest(hit, guards, node.distance, False)
                     stops.add(
                         f"{_quoted(document, guard)} is within {node.distance} words of "
                         f"{_quoted(document, hit)} (NOT NEAR/{node.distance})"
                     )
-        elif isinstance(node, ButNotNode) and evaluator.hits(node.keep):
-            dropped = evaluator.hits(node.drop)
+        elif isinstance(node, ButNotNode) and hits(node.keep, fields):
+            dropped = hits(node.drop, fields)
             if dropped:
                 stops.add(f"{_quoted(document, dropped[0])} is in the article (NOT)")
     return sorted(stops)
