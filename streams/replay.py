@@ -81,11 +81,14 @@ def read_jsonl(path: Path) -> Iterator[dict]:
             raise InputError(where, f"not JSON: {error}") from None
 
 
-def json_lines(path: Path) -> Iterator[tuple[str, str]]:
-    """The non-blank lines of a JSON Lines file (``-``: standard input), each with "file:line"."""
+def json_lines(path: Path) -> Iterator[tuple[str, bytes]]:
+    """The non-blank lines of a JSON Lines file (``-``: standard input), each with "file:line".
+
+    Lines stay bytes, so one that is not UTF-8 is refused alone, as the worker refuses a record.
+    """
     stdin = str(path) == "-"
     name = "<stdin>" if stdin else str(path)
-    with nullcontext(sys.stdin) if stdin else path.open(encoding="utf-8") as handle:
+    with nullcontext(sys.stdin.buffer) if stdin else path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
             if line.strip():
                 yield f"{name}:{number}", line

@@ -43,12 +43,16 @@ def test_classify_reads_jsonl_from_stdin_and_keeps_input_order():
 
 def test_classify_reports_bad_lines_with_their_number_and_fails(tmp_path):
     path = tmp_path / "in.jsonl"
-    path.write_text('{"id": "ok", "body": "Hujan."}\n{"id": 5\n{"id": "e", "body": ""}\n')
+    path.write_bytes(
+        b'{"id": "ok", "body": "Hujan."}\n{"id": 5\n{"id": "e", "body": ""}\n'
+        b'{"id": "x", "body": "\xff"}\n{"id": "last", "body": "Hujan."}\n'
+    )
     result = pantau("classify", str(path))
     assert result.returncode == 1
     assert f"{path}:2: not_json" in result.stderr and f"{path}:3: empty_text" in result.stderr
+    assert f"{path}:4: invalid_utf8" in result.stderr  # a bad line alone, not the file
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [r.get("article_id") for r in rows] == ["ok", None, None]
+    assert [r.get("article_id") for r in rows] == ["ok", None, None, None, "last"]
 
 
 def test_classify_reads_seed_files_and_folders_as_replay_does(tmp_path):
