@@ -8,11 +8,14 @@ from click.testing import CliRunner
 
 from streams.cli import main
 from streams.models import Article
+from streams.replay import parse_seed
 from streams.rules.compiler import RuleSet
-from streams.rules.matcher import Explanation, explain
+from streams.rules.matcher import Explanation, explain, match_document
 from streams.rules.packs import compile_texts, load_ruleset
 from streams.settings import DEFAULT_PACK
 from streams.text.document import Document
+
+from .conftest import SEEDS
 
 
 @cache
@@ -119,3 +122,12 @@ rules:
     assert result.fired
     assert [t.start for t in result.found["treaty"]] == [0]  # the title's, not the body's
     assert result.stopped == []  # the body's denial is outside the rule's scope
+
+
+def test_explain_agrees_with_the_matcher_on_every_seed_and_rule():
+    ruleset = default_rules()
+    for path in sorted(SEEDS.glob("*.txt")):
+        document = Document.from_article(parse_seed(path))
+        fired = {m.rule.rule.id for m in match_document(ruleset, document)}
+        verdicts = {r.rule.id for r in ruleset.rules if explain(ruleset, r.rule.id, document).fired}
+        assert verdicts == fired, path.name
