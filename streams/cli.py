@@ -250,20 +250,18 @@ def _offline_articles(
 ) -> Iterator[Article | InputError]:
     """Each article of the inputs, or the located error that stopped it, in input order."""
     from streams.classify import BadRecord, parse_record
-    from streams.replay import InputError, files_in, is_json_lines, json_lines, parse_seed
+    from streams.replay import InputError, article_sources, parse_seed
 
-    for path in files_in(paths or (Path("-"),)):
-        if is_json_lines(path):
-            for where, line in json_lines(path):
-                try:
-                    yield parse_record(line, max_body_bytes)
-                except BadRecord as error:
-                    yield InputError(where, str(error))
-        else:
-            try:
-                yield parse_seed(path)
-            except InputError as error:
-                yield error
+    for where, source in article_sources(paths or (Path("-"),)):
+        try:
+            if isinstance(source, Path):
+                yield parse_seed(source)
+            else:
+                yield parse_record(source, max_body_bytes)
+        except BadRecord as error:
+            yield InputError(where, str(error))
+        except InputError as error:
+            yield error
 
 
 @main.command()

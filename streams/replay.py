@@ -72,20 +72,23 @@ def _calendar_names() -> frozenset[str]:
     return frozenset(name.casefold().rstrip(".") for name in names)
 
 
-def read_jsonl(path: Path) -> Iterator[dict]:
-    """Articles as JSON objects, one per line; blank lines are skipped, bad ones refused."""
-    for where, line in json_lines(path):
-        try:
-            yield json.loads(line)
-        except ValueError as error:
-            raise InputError(where, f"not JSON: {error}") from None
+def article_sources(paths: Iterable[Path]) -> Iterator[tuple[str, bytes | Path]]:
+    """Each article of the inputs in order, with where it is: a line of a JSON Lines file
+    (``-``: standard input) as read, at "file:line", or a seed text file still to parse.
 
-
-def json_lines(path: Path) -> Iterator[tuple[str, bytes]]:
-    """The non-blank lines of a JSON Lines file (``-``: standard input), each with "file:line".
-
-    Lines stay bytes, so one that is not UTF-8 is refused alone, as the worker refuses a record.
+    Folders stand for their files in name order. Lines stay bytes, so one that is not UTF-8
+    is refused alone, as the worker refuses such a record.
     """
+    for path in paths:
+        if path.is_dir():
+            yield from article_sources(sorted(p for p in path.iterdir() if p.is_file()))
+        elif str(path) == "-" or path.suffix in JSON_LINES:
+            yield from _json_lines(path)
+        else:
+            yield str(path), path
+
+
+def _json_lines(path: Path) -> Iterator[tuple[str, bytes]]:
     stdin = str(path) == "-"
     name = "<stdin>" if stdin else str(path)
     with nullcontext(sys.stdin.buffer) if stdin else path.open("rb") as handle:
@@ -94,26 +97,17 @@ def json_lines(path: Path) -> Iterator[tuple[str, bytes]]:
                 yield f"{name}:{number}", line
 
 
-def files_in(paths: Iterable[Path]) -> Iterator[Path]:
-    """The files named, each folder replaced by its files in name order."""
-    for path in paths:
-        if path.is_dir():
-            yield from files_in(sorted(p for p in path.iterdir() if p.is_file()))
-        else:
-            yield path
-
-
-def is_json_lines(path: Path) -> bool:
-    return str(path) == "-" or path.suffix in JSON_LINES
-
-
 def articles_from(paths: Iterable[Path]) -> Iterator[dict]:
-    """Article events from seed text files and ``.jsonl`` / ``.json`` files, in order."""
-    for path in files_in(paths):
-        if is_json_lines(path):
-            yield from read_jsonl(path)
-        else:
-            yield parse_seed(path).model_dump(mode="json", exclude_none=True)
+    """Article events from seed text files and ``.jsonl`` / ``.json`` files, in order; a line
+    that is not JSON is refused (the worker's checks are the worker's: replay sends the rest)."""
+    for where, source in article_sources(paths):
+        if isinstance(source, Path):
+            yield parse_seed(source).model_dump(mode="json", exclude_none=True)
+            continue
+        try:
+            yield json.loads(source)
+        except ValueError as error:
+            raise InputError(where, f"not JSON: {error}") from None
 
 
 def make_producer(settings: Settings) -> KafkaProducer:
