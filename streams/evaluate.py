@@ -140,14 +140,12 @@ def load_sib200(directory: Path) -> list[Aligned]:
 
 def detected_languages(sentences: Sequence[Aligned]) -> dict[str, dict[str, int]]:
     """What the worker detects for each sentence given no language: given -> detected -> count."""
-    from streams.models import Article
-    from streams.text.document import Document
+    from streams.text.language import article_language
 
     detected: dict[str, Counter[str]] = {}
     for sentence in sentences:
         for code, text in sentence.texts.items():
-            article = Article(id=sentence.index_id, body=text)
-            found = Document.from_article(article).language or UNDETECTED
+            found = article_language("", text) or UNDETECTED
             detected.setdefault(code, Counter())[found] += 1
     return {code: dict(counts.most_common()) for code, counts in sorted(detected.items())}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from streams.models import Article
-from streams.text.language import detect_language
+from streams.text.language import article_language
 from streams.text.normalise import Field, html_to_text, looks_like_html, tokenise
 
 FIELDS = ("title", "body")
@@ -32,6 +32,5 @@ class Document:
     def language(self) -> str | None:
         """The article's language, detected on first use: most articles never need it."""
         if self._language == UNDETECTED:
-            sample = f"{self.article.title}\n{self.fields[1].text[:1000]}"
-            self._language = detect_language(sample)
+            self._language = article_language(self.article.title, self.fields[1].text)
         return self._language

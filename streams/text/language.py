@@ -44,3 +44,8 @@ def detect_language(text: str) -> str | None:
         return None
     language = _detector().detect_language_of(sample)
     return language.iso_code_639_1.name.lower() if language else None
+
+
+def article_language(title: str, body: str) -> str | None:
+    """An article's language from its headline and the start of its (cleaned) body."""
+    return detect_language(f"{title}\n{body[:SAMPLE_CHARS]}")
