@@ -121,7 +121,9 @@ Plan = (
     | ScopedNode
 )
 
+NodeInFields = tuple[Plan, tuple[int, ...]]  # a plan node and the fields it is evaluated on
 FIELD_INDEX = {"title": 0, "body": 1}
+ALL_FIELDS = tuple(FIELD_INDEX.values())  # a plan node with no field scope reads both
 
 
 @dataclass
@@ -332,7 +334,7 @@ def clauses(plan: Plan) -> list[frozenset[int]]:
     raise TypeError(f"unknown plan node {plan!r}")
 
 
-def walk(plan: Plan, fields: tuple[int, ...] = (0, 1)) -> Iterator[tuple[Plan, tuple[int, ...]]]:
+def walk(plan: Plan, fields: tuple[int, ...] = ALL_FIELDS) -> Iterator[NodeInFields]:
     """Every node of a plan with the fields it is evaluated on, depth first (for explain)."""
     yield plan, fields
     match plan:

@@ -17,12 +17,14 @@ from operator import itemgetter
 
 from streams.models import Evidence, MatchedTerm
 from streams.rules.compiler import (
+    ALL_FIELDS,
     AllNode,
     AnyNode,
     AnyTermNode,
     ButNotNode,
     CompiledRule,
     NearNode,
+    NodeInFields,
     NotNearNode,
     PhraseNode,
     Plan,
@@ -41,13 +43,11 @@ MAX_EVIDENCE_SENTENCES = 5
 MAX_TERMS_PER_SENTENCE = 12
 MAX_SNIPPET_CHARS = 400
 MAX_POSITIONS_PER_TERM = 2_000
-ALL_FIELDS = (0, 1)
 
 # (field, sentence, first word, last word, ((word, term id), ...))
 Hit = tuple[int, int, int, int, tuple[tuple[int, int], ...]]
 # a group of hits: their first words (sorted), the hits in that order, the widest span
 Group = tuple[list[int], list[Hit], int]
-NodeInFields = tuple[Plan, tuple[int, ...]]  # a plan node and the fields it is evaluated on
 
 
 @dataclass
