@@ -92,7 +92,7 @@ def worker() -> None:
     """Run a Faust worker: consume articles, publish alerts (settings from PANTAU_*)."""
     from faust import Worker
 
-    from streams import metrics
+    from streams import heap, metrics
     from streams.logs import configure_logging, dict_config
 
     settings = get_settings()
@@ -106,6 +106,7 @@ def worker() -> None:
     preload_rules(settings.rules_wait)
     app.conf.logging_config = dict_config(settings.log_format, settings.log_level)
     metrics.serve(settings.metrics_host, settings.metrics_port)
+    heap.settle()
     Worker(app, loglevel=settings.log_level).execute_from_commandline()
 
 
