@@ -7,10 +7,13 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from streams.broker import embedded_broker, stop_process
 from streams.settings import TANSU_PROFILE, Settings
@@ -126,6 +129,40 @@ def read_topic(settings: Settings, topic: str, until, timeout: float = 90.0) -> 
     finally:
         consumer.close()
     return found
+
+
+def send(settings: Settings, values: list[bytes], topic: str | None = None) -> None:
+    """Publish raw records to ``topic`` (default: the articles topic) and wait for the acks."""
+    from streams.replay import make_producer
+
+    producer = make_producer(settings)
+    for value in values:
+        producer.send(topic or settings.articles_topic, value)
+    producer.flush()
+    producer.close()
+
+
+def scrape(port: int) -> dict[str, float]:
+    """A worker's metrics, keyed as ``name{label=value,...}``."""
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    values: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+            values[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return values
+
+
+def scrape_once_consumed(port: int, articles: int, timeout: float = 60.0) -> dict[str, float]:
+    """A worker's metrics as soon as it has consumed ``articles`` records."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with suppress(OSError):  # the metrics server comes up with the worker
+            metrics = scrape(port)
+            if metrics.get("pantau_articles_consumed_total", 0) >= articles:
+                return metrics
+        time.sleep(0.2)
+    raise AssertionError(f"the worker did not consume {articles} records in {timeout} s")
 
 
 def offline_seed_alert_ids() -> set[str]:

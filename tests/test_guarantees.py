@@ -7,15 +7,13 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from streams.broker import free_port
 from streams.replay import make_producer
 
-from .conftest import ROOT, read_topic, settings_for
+from .conftest import ROOT, read_topic, scrape, scrape_once_consumed, send, settings_for
 
 pytestmark = pytest.mark.integration
 
@@ -29,24 +27,6 @@ BAD = [
     (json.dumps({"id": "big", "body": "kata " * 300_000}).encode(), "too_large"),
     (b"[" * 50_000 + b"]" * 50_000, "too_deep"),
 ]
-
-
-def send(settings, values: list[bytes], topic: str | None = None) -> None:
-    producer = make_producer(settings)
-    for value in values:
-        producer.send(topic or settings.articles_topic, value)
-    producer.flush()
-    producer.close()
-
-
-def scrape(port: int) -> dict[str, float]:
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    values: dict[str, float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
-            values[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
-    return values
 
 
 def pantau(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
@@ -101,13 +81,8 @@ def test_every_record_is_classified_or_dead_lettered(broker_url, topics, start_w
     good_keys = [r.key for r in alerts if json.loads(r.value)["article"]["id"] == "good-1"]
     assert len(good_keys) == 2 and good_keys[0] == good_keys[1]
 
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        metrics = scrape(port)
-        consumed = metrics.get("pantau_articles_consumed_total", 0)
-        if consumed >= len(values):
-            break
-        time.sleep(0.5)
+    metrics = scrape_once_consumed(port, len(values), timeout=30)
+    consumed = metrics["pantau_articles_consumed_total"]
     classified = metrics["pantau_articles_classified_total"]
     dead = sum(v for k, v in metrics.items() if k.startswith("pantau_articles_dead_lettered_total"))
     assert consumed == len(values) == classified + dead

@@ -2,9 +2,7 @@
 
 import gc
 import json
-import time
 import weakref
-from contextlib import suppress
 
 import pytest
 
@@ -12,8 +10,7 @@ from streams import heap
 from streams.bench.workload import article_events
 from streams.broker import free_port
 
-from .conftest import settings_for
-from .test_guarantees import scrape, send
+from .conftest import scrape_once_consumed, send, settings_for
 
 YOUNG_COLLECTIONS = "python_gc_collections_total{generation=0}"
 
@@ -58,18 +55,8 @@ def test_a_running_worker_collects_young_objects_rarely(broker_url, topics, star
     start_worker(PANTAU_METRICS_PORT=str(port))
     warm_up, measured = article_events(1, prefix="warm"), article_events(60, prefix="gc")
 
-    def consumed_at_least(count: int) -> dict[str, float]:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with suppress(OSError):  # the metrics server comes up with the worker
-                metrics = scrape(port)
-                if metrics.get("pantau_articles_consumed_total", 0) >= count:
-                    return metrics
-            time.sleep(0.2)
-        raise AssertionError(f"the worker did not consume {count} articles in time")
-
     send(settings, [json.dumps(event).encode() for event in warm_up])
-    before = consumed_at_least(1)[YOUNG_COLLECTIONS]
+    before = scrape_once_consumed(port, 1)[YOUNG_COLLECTIONS]
     send(settings, [json.dumps(event).encode() for event in measured])
-    after = consumed_at_least(1 + len(measured))[YOUNG_COLLECTIONS]
+    after = scrape_once_consumed(port, 1 + len(measured))[YOUNG_COLLECTIONS]
     assert after - before < len(measured) / 6
