@@ -400,14 +400,13 @@ def _found_terms(
     words: set[tuple[int, int]] = set()  # (term, field)
     found: dict[str, list[MatchedTerm]] = defaultdict(list)
     for node, fields in nodes:
-        if isinstance(node, TermNode | AnyTermNode):
-            terms = (node.term,) if isinstance(node, TermNode) else node.terms
-            words.update((term, f) for term in terms for f in fields)
-        elif isinstance(node, PhraseNode):
+        if isinstance(node, PhraseNode):
             label = _phrase_label(ruleset, node)
             for hit in evaluator.hits(node, fields):
                 start, end, text = _hit_text(document, hit)
                 found[label].append(MatchedTerm(term=label, text=text, start=start, end=end))
+        else:
+            words.update((term, f) for term in _word_terms(node) for f in fields)
     for term, f in sorted(words):
         for p in evaluator.postings[f].get(term, ()):
             found[ruleset.terms[term].label].append(
@@ -432,13 +431,18 @@ def _concepts_found(
 
 def _labels(ruleset: RuleSet, node: Plan) -> set[str]:
     """What a word or phrase node is shown as: a label per word term, one for a phrase."""
-    if isinstance(node, TermNode):
-        return {ruleset.terms[node.term].label}
-    if isinstance(node, AnyTermNode):
-        return {ruleset.terms[term].label for term in node.terms}
     if isinstance(node, PhraseNode):
         return {_phrase_label(ruleset, node)}
-    return set()
+    return {ruleset.terms[term].label for term in _word_terms(node)}
+
+
+def _word_terms(node: Plan) -> tuple[int, ...] | frozenset[int]:
+    """The word terms a node matches by itself (none for phrases and operators)."""
+    if isinstance(node, TermNode):
+        return (node.term,)
+    if isinstance(node, AnyTermNode):
+        return node.terms
+    return ()
 
 
 def _phrase_label(ruleset: RuleSet, node: PhraseNode) -> str:
