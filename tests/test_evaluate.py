@@ -250,4 +250,5 @@ def test_the_default_pack_on_the_real_evaluation_data():
     assert sib.non_politics_rate <= TARGET_NON_POLITICS_RATE
     assert sib.detected["en"]["en"] >= 0.98 * sib.sentences
     for code in ("id", "ms"):  # the two are close kin; either one takes the Indonesian path
-        assert sib.detected[code].get("id", 0) + sib.detected[code].get("ms", 0) >= 0.99 * 1004
+        kin = sib.detected[code].get("id", 0) + sib.detected[code].get("ms", 0)
+        assert kin >= 0.99 * sib.sentences
