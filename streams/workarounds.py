@@ -28,10 +28,12 @@ one place, so it can go once upstream changes.
    acknowledged and Faust commits past the hole: its head-gap check is off by one against
    Kafka's committed offset (the *next* record) and absent before a partition's first commit.
    Seen as all alerts of one article at offset 0 or 1 of a partition missing after a kill or a
-   take-over. The fix commits only a run of acknowledged offsets that starts where the partition
-   was committed (or, before any commit, at the first record fetched since the seek), and
-   otherwise seeks back to re-fetch the hole; the records after it are processed again, which
-   at-least-once allows.
+   take-over. The re-fetch can miss the hole because a fetch answered after the seek still hands
+   over the records that follow the old position (traced: a seek to 0, then offsets 9-15 from
+   the fetch already under way, and 0-8 never again). The fix commits only a run of
+   acknowledged offsets that starts where the partition was committed (or, before any commit,
+   where the group starts reading it: its earliest offset), and otherwise seeks back to
+   re-fetch the hole; the records after it are processed again, which at-least-once allows.
 
 4. **Faust's seek to the committed offsets skips partitions nothing was committed for.** After
    a rebalance, records fetched while the streams were paused are skipped and meant to be
@@ -99,6 +101,7 @@ class Consumer(AIOKafkaConsumer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._read_offset = _FetchedFrom()
+        self._group_start: dict[TP, int] = {}  # uncommitted partitions: where the group starts
         self._refetched: dict[TP, tuple[int, float]] = {}  # tp -> (offset, when)
         self._seeks: set[asyncio.Future] = set()
 
@@ -107,18 +110,19 @@ class Consumer(AIOKafkaConsumer):
 
     async def seek_to_committed(self):
         committed = await super().seek_to_committed()
-        uncommitted = {
-            tp: 0
+        uncommitted = [
+            tp
             for tp, offset in committed.items()
             if not offset and self.app.topics.acks_enabled_for(tp.topic)
-        }
-        if uncommitted:  # the client leaves these where the last fetch left them
-            await self.seek_wait(uncommitted)
+        ]
+        self._group_start = dict(await self.earliest_offsets(*uncommitted)) if uncommitted else {}
+        if uncommitted:  # the client leaves these where the last fetch left them (4)
+            await self.seek_wait(self._group_start)
         return committed
 
     def _new_offset(self, tp):
         acked = self._acked[tp]
-        start = self._committed_offset[tp] or self._read_offset.get(tp)
+        start = self._committed_offset[tp] or self._group_start.get(tp, self._read_offset.get(tp))
         if acked and start is not None and (head := min(acked)) > start:
             self._refetch(tp, start, head)
             return None

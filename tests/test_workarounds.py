@@ -52,6 +52,50 @@ def test_a_hole_after_the_committed_offset_holds_the_commit_and_is_fetched_again
     assert sought == [(TOPIC, 5)]
 
 
+def uncommitted_after_rebalance(
+    consumer: workarounds.Consumer, earliest: dict[TP, int]
+) -> dict[TP, int | None]:
+    """Run the consumer's seek after a rebalance for partitions nothing was committed for."""
+    consumer.app.topics._acking_topics.update(tp.topic for tp in earliest)
+
+    async def client_seek_to_committed() -> dict:  # aiokafka seeks only offsets above 0
+        return dict.fromkeys(earliest)
+
+    async def earliest_offsets(*partitions: TP) -> dict[TP, int]:
+        return {tp: earliest[tp] for tp in partitions}
+
+    consumer._thread.seek_to_committed = client_seek_to_committed
+    consumer._thread.earliest_offsets = earliest_offsets
+    return asyncio.run(consumer.seek_to_committed())
+
+
+def test_before_any_commit_a_hole_is_counted_from_where_the_group_starts_reading():
+    consumer, sought = consumer_with_seeks()
+    uncommitted_after_rebalance(consumer, {TOPIC: 0})
+    sought.clear()
+
+    async def scenario() -> list:
+        for offset in (9, 10, 11):  # a fetch answered after the seek, from the old position
+            consumer._read_offset[TOPIC] = offset
+        acknowledge(consumer, 9, 10, 11)  # records 0-8 never reached the stream
+        held = consumer._new_offset(TOPIC)
+        await asyncio.sleep(0)
+        acknowledge(consumer, *range(9))  # the re-fetch brought them
+        return [held, consumer._new_offset(TOPIC)]
+
+    assert asyncio.run(scenario()) == [None, 12]
+    assert sought == [(TOPIC, 0)]
+
+
+def test_a_group_start_past_zero_is_not_a_hole():
+    consumer, sought = consumer_with_seeks()
+    uncommitted_after_rebalance(consumer, {TOPIC: 3})  # retention removed offsets 0-2
+    assert sought == [(TOPIC, 3)]
+    acknowledge(consumer, 3, 4)
+    assert consumer._new_offset(TOPIC) == 5
+    assert sought == [(TOPIC, 3)], "no re-fetch of offsets that no longer exist"
+
+
 def test_before_any_commit_processing_must_start_at_the_first_fetched_record():
     consumer, sought = consumer_with_seeks()
 
@@ -83,10 +127,14 @@ def test_the_seek_after_a_rebalance_also_rewinds_partitions_nothing_was_committe
     async def client_seek_to_committed() -> dict:  # aiokafka seeks only offsets above 0
         return {TOPIC: 0, fresh: None, committed: 7, changelog: None}
 
+    async def earliest_offsets(*partitions: TP) -> dict[TP, int]:
+        return {tp: 4 if tp == fresh else 0 for tp in partitions}
+
     consumer._thread.seek_to_committed = client_seek_to_committed
+    consumer._thread.earliest_offsets = earliest_offsets
     offsets = asyncio.run(consumer.seek_to_committed())
     assert offsets[committed] == 7
-    assert sorted(sought) == [(TOPIC, 0), (fresh, 0)], "streams from their start, not changelogs"
+    assert sorted(sought) == [(TOPIC, 0), (fresh, 4)], "streams from their start, not changelogs"
 
 
 def test_the_consumer_fetches_with_the_configured_wait_not_fausts_fixed_one():
