@@ -115,8 +115,9 @@ class Consumer(AIOKafkaConsumer):
             for tp, offset in committed.items()
             if not offset and self.app.topics.acks_enabled_for(tp.topic)
         ]
-        self._group_start = dict(await self.earliest_offsets(*uncommitted)) if uncommitted else {}
+        self._group_start = {}
         if uncommitted:  # the client leaves these where the last fetch left them (4)
+            self._group_start = dict(await self.earliest_offsets(*uncommitted))
             await self.seek_wait(self._group_start)
         return committed
 
