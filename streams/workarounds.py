@@ -70,7 +70,8 @@ REFETCH_AFTER_SECONDS = 60.0  # a re-fetch waits behind the buffered records; do
 
 class _FetchedFrom(dict):
     """Stands in for Faust's read-offset map (bug 1): filters nothing, and keeps per partition
-    the lowest offset fetched since the last seek (where processing has to start, bug 3)."""
+    the lowest offset fetched since the last seek (where processing has to start when neither a
+    commit nor the group's start is known yet, bug 3)."""
 
     def __getitem__(self, tp):
         return None
