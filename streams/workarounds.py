@@ -70,8 +70,8 @@ REFETCH_AFTER_SECONDS = 60.0  # a re-fetch waits behind the buffered records; do
 
 class _FetchedFrom(dict):
     """Stands in for Faust's read-offset map (bug 1): filters nothing, and keeps per partition
-    the lowest offset fetched since the last seek (where processing has to start when neither a
-    commit nor the group's start is known yet, bug 3)."""
+    where processing has to start since the last seek (bug 3): where the seek went, or a lower
+    offset fetched since."""
 
     def __getitem__(self, tp):
         return None
@@ -80,9 +80,10 @@ class _FetchedFrom(dict):
         if offset is not None and offset < self.get(tp, offset + 1):
             super().__setitem__(tp, offset)
 
-    def update(self, *args, **kwargs) -> None:
-        """Faust's seek to the committed offsets: fetching starts over from there."""
+    def update(self, offsets) -> None:
+        """Faust's seek to the committed offsets: fetching starts over from where it went."""
         self.clear()
+        super().update((tp, offset) for tp, offset in offsets.items() if offset is not None)
 
 
 class _ConsumerThread(AIOKafkaConsumerThread):
@@ -102,7 +103,6 @@ class Consumer(AIOKafkaConsumer):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._read_offset = _FetchedFrom()
-        self._group_start: dict[TP, int] = {}  # uncommitted partitions: where the group starts
         self._refetched: dict[TP, tuple[int, float]] = {}  # tp -> (offset, when)
         self._seeks: set[asyncio.Future] = set()
 
@@ -110,21 +110,23 @@ class Consumer(AIOKafkaConsumer):
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
     async def seek_to_committed(self):
+        """Seek each stream partition to where the group reads it from: its committed offset,
+        or its earliest one (4). Faust records what this returns as each partition's start."""
         committed = await super().seek_to_committed()
         uncommitted = [
             tp
             for tp, offset in committed.items()
             if not offset and self.app.topics.acks_enabled_for(tp.topic)
         ]
-        self._group_start = {}
-        if uncommitted:  # the client leaves these where the last fetch left them (4)
-            self._group_start = dict(await self.earliest_offsets(*uncommitted))
-            await self.seek_wait(self._group_start)
-        return committed
+        if not uncommitted:
+            return committed
+        starts = await self.earliest_offsets(*uncommitted)
+        await self.seek_wait(starts)  # the client leaves these where the last fetch left them
+        return {**committed, **starts}
 
     def _new_offset(self, tp):
         acked = self._acked[tp]
-        start = self._committed_offset[tp] or self._group_start.get(tp, self._read_offset.get(tp))
+        start = self._committed_offset[tp] or self._read_offset.get(tp)
         if acked and start is not None and (head := min(acked)) > start:
             self._refetch(tp, start, head)
             return None
