@@ -52,18 +52,25 @@ def test_a_hole_after_the_committed_offset_holds_the_commit_and_is_fetched_again
     assert sought == [(TOPIC, 5)]
 
 
-def uncommitted_after_rebalance(consumer: workarounds.Consumer, earliest: dict[TP, int]) -> None:
-    """Run the consumer's seek after a rebalance for partitions nothing was committed for."""
-    consumer.app.topics._acking_topics.update(tp.topic for tp in earliest)
+def broker_offsets(
+    consumer: workarounds.Consumer, committed: dict[TP, int | None], earliest: dict[TP, int]
+) -> None:
+    """Replace the client's two broker reads the seek after a rebalance makes."""
+    consumer.app.topics._acking_topics.add(TOPIC.topic)
 
     async def client_seek_to_committed() -> dict:  # aiokafka seeks only offsets above 0
-        return dict.fromkeys(earliest)
+        return dict(committed)
 
     async def earliest_offsets(*partitions: TP) -> dict[TP, int]:
         return {tp: earliest[tp] for tp in partitions}
 
     consumer._thread.seek_to_committed = client_seek_to_committed
     consumer._thread.earliest_offsets = earliest_offsets
+
+
+def uncommitted_after_rebalance(consumer: workarounds.Consumer, earliest: dict[TP, int]) -> None:
+    """Run Faust's seek after a rebalance for partitions nothing was committed for."""
+    broker_offsets(consumer, dict.fromkeys(earliest), earliest)
     asyncio.run(consumer.perform_seek())  # what Faust's recovery runs after a rebalance
 
 
@@ -119,17 +126,10 @@ def test_contiguous_acknowledgements_commit_as_faust_would():
 
 def test_the_seek_after_a_rebalance_also_rewinds_partitions_nothing_was_committed_for():
     consumer, sought = consumer_with_seeks()
-    consumer.app.topics._acking_topics.add(TOPIC.topic)
     fresh, committed, changelog = TP(TOPIC.topic, 1), TP(TOPIC.topic, 2), TP("t-changelog", 0)
-
-    async def client_seek_to_committed() -> dict:  # aiokafka seeks only offsets above 0
-        return {TOPIC: 0, fresh: None, committed: 7, changelog: None}
-
-    async def earliest_offsets(*partitions: TP) -> dict[TP, int]:
-        return {tp: 4 if tp == fresh else 0 for tp in partitions}
-
-    consumer._thread.seek_to_committed = client_seek_to_committed
-    consumer._thread.earliest_offsets = earliest_offsets
+    broker_offsets(
+        consumer, {TOPIC: 0, fresh: None, committed: 7, changelog: None}, {TOPIC: 0, fresh: 4}
+    )
     offsets = asyncio.run(consumer.seek_to_committed())
     assert offsets[committed] == 7
     assert sorted(sought) == [(TOPIC, 0), (fresh, 4)], "streams from their start, not changelogs"
