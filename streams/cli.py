@@ -499,7 +499,7 @@ def _register_tools() -> None:
     """Commands that live next to the code they drive."""
     from streams.bench import bench
     from streams.dashboard import dashboard_command
-    from streams.evaluate import eval_command
+    from streams.evaluation.command import eval_command
 
     main.add_command(bench)
     main.add_command(dashboard_command)
