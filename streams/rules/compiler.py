@@ -22,6 +22,7 @@ from streams.text.morphology import term_keys, token_keys
 from streams.text.normalise import tokenise
 
 LANGUAGES = ("en", "id")  # morphology paths for words written directly in a query
+BUILTIN_COUNTRY = "country"  # @country: any country name, unless a pack defines its own
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,18 @@ class PhraseNode:
 
 
 @dataclass(frozen=True)
+class CountryNode:
+    """The built-in ``@country``: a country named in the text (CLDR names in English and
+    Indonesian, capitals, short forms), found case-aware by :mod:`streams.text.countries`.
+
+    It has no words of its own to look up, so it adds no presearch clause: it is found only
+    where the rest of a rule already made the rule a candidate.
+    """
+
+    term: int  # a term id for evidence, labelled "@country"
+
+
+@dataclass(frozen=True)
 class AnyNode:
     """Any of several sub-queries, indexed so the matcher visits only children that can hit.
 
@@ -65,13 +78,15 @@ class AnyNode:
     needs: tuple[tuple[frozenset[int], ...], ...] = field(init=False, repr=False, compare=False)
     gates: dict[int, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     gate_terms: frozenset[int] = field(init=False, repr=False, compare=False)
+    ungated: tuple[int, ...] = field(init=False, repr=False, compare=False)  # always visited
 
     def __post_init__(self) -> None:
         needs = tuple(tuple(sorted(set(clauses(c)), key=len)) for c in self.children)
         gates: dict[int, list[int]] = defaultdict(list)
         for index, need in enumerate(needs):
-            for term in need[0]:
+            for term in need[0] if need else ():
                 gates[term].append(index)
+        object.__setattr__(self, "ungated", tuple(i for i, need in enumerate(needs) if not need))
         object.__setattr__(self, "needs", tuple(need[1:] for need in needs))
         object.__setattr__(self, "gates", {term: tuple(ids) for term, ids in gates.items()})
         object.__setattr__(self, "gate_terms", frozenset(gates))
@@ -101,6 +116,7 @@ class NotNearNode:
     keep: Plan
     guard: Plan
     distance: int
+    side: q.Side = "either"  # where a guard must stand to remove a hit of ``keep``
 
 
 @dataclass(frozen=True)
@@ -112,6 +128,7 @@ class ScopedNode:
 Plan = (
     TermNode
     | AnyTermNode
+    | CountryNode
     | PhraseNode
     | AnyNode
     | AllNode
@@ -162,6 +179,7 @@ class RuleSet:
     key_terms: dict[str, tuple[int, ...]] = field(default_factory=dict)
     prefix_terms: dict[str, tuple[int, ...]] = field(default_factory=dict)
     anchors: dict[int, tuple[int, ...]] = field(default_factory=dict)  # term id -> rule indexes
+    unanchored: tuple[int, ...] = ()  # rules that require no word (only @country): always tried
     concepts: dict[str, Plan] = field(default_factory=dict)  # @name -> its plan, for explain
     _word_terms: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
 
@@ -193,7 +211,7 @@ class RuleSet:
 
     def candidates(self, present: set[int]) -> list[CompiledRule]:
         """Rules whose necessary clauses all meet the document's terms (the presearch)."""
-        indexes: set[int] = set()
+        indexes: set[int] = set(self.unanchored)
         for term in present:
             indexes.update(self.anchors.get(term, ()))
         rules = self.rules
@@ -258,6 +276,8 @@ class _Builder:
 
     def concept(self, name: str, rule_id: str) -> Plan:
         plan = self.concept_plans.get(name)
+        if plan is None and name == BUILTIN_COUNTRY and name not in self.concepts:
+            plan = self.concept_plans[name] = CountryNode(self._term("@country", ("country",), ()))
         if plan is None:
             if name not in self.concepts:
                 raise UnknownConcept(rule_id, name)
@@ -297,8 +317,10 @@ class _Builder:
                 return NearNode(
                     self.plan(left, rule_id), self.plan(right, rule_id), distance, ordered
                 )
-            case q.NotNear(keep, guard, distance):
-                return NotNearNode(self.plan(keep, rule_id), self.plan(guard, rule_id), distance)
+            case q.NotNear(keep, guard, distance, side):
+                return NotNearNode(
+                    self.plan(keep, rule_id), self.plan(guard, rule_id), distance, side
+                )
             case q.Scoped(name, child):
                 return ScopedNode(FIELD_INDEX[name], self.plan(child, rule_id))
         raise TypeError(f"unknown query node {node!r}")
@@ -323,8 +345,13 @@ def clauses(plan: Plan) -> list[frozenset[int]]:
             return [terms]
         case PhraseNode(terms):
             return [frozenset((t,)) for t in terms]
+        case CountryNode():
+            return []  # no words to require: found only in rules already reached
         case AnyNode(children):
-            return [frozenset().union(*(min(clauses(c), key=len) for c in children))]
+            options = [clauses(c) for c in children]
+            if not all(options):
+                return []
+            return [frozenset().union(*(min(option, key=len) for option in options))]
         case AllNode(children):
             return [clause for c in children for clause in clauses(c)]
         case NearNode(left, right, _, _):
@@ -374,7 +401,7 @@ def compile_packs(packs: list[RulePack]) -> RuleSet:
                 )
     anchors: dict[int, list[int]] = defaultdict(list)
     for index, rule in enumerate(compiled):
-        for term in rule.clauses[0]:
+        for term in rule.clauses[0] if rule.clauses else ():
             anchors[term].append(index)
     return RuleSet(
         rules=compiled,
@@ -383,5 +410,6 @@ def compile_packs(packs: list[RulePack]) -> RuleSet:
         key_terms={k: tuple(sorted(v)) for k, v in builder.key_terms.items()},
         prefix_terms={k: tuple(sorted(v)) for k, v in builder.prefix_terms.items()},
         anchors={k: tuple(v) for k, v in anchors.items()},
+        unanchored=tuple(i for i, rule in enumerate(compiled) if not rule.clauses),
         concepts=builder.concept_plans,
     )

@@ -5,16 +5,19 @@ Media-monitoring analysts already write Boolean queries; this is that dialect::
     @treaty NEAR/12 @ratify NOT NEAR/6 @denial
     title:("missile test" OR rudal*) AND (korea OR @dprk)
     (troops OR pasukan) ONEAR/4 (deploy OR kerah) NOT withdraw
+    (send OR kirim) NOT AFTER/3 @negation
 
-Precedence, tightest first: field scope and parentheses; ``NEAR/n``, ``ONEAR/n`` and
-``NOT NEAR/n``; ``NOT``; ``AND``; ``OR``. Operators are upper case; lower-case ``and``/``or``/
-``not`` are ordinary words. There are no user regular expressions: words, "phrases", trailing
-wildcards (``ratif*``) and ``@concepts`` are the only leaves, so matching time stays linear.
+Precedence, tightest first: field scope and parentheses; ``NEAR/n``, ``ONEAR/n``,
+``NOT NEAR/n``, ``NOT BEFORE/n`` and ``NOT AFTER/n``; ``NOT``; ``AND``; ``OR``. Operators are
+upper case; lower-case ``and``/``or``/``not`` are ordinary words. There are no user regular
+expressions: words, "phrases", trailing wildcards (``ratif*``) and ``@concepts`` are the only
+leaves, so matching time stays linear.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from lark import Lark, Token, Transformer, UnexpectedInput, v_args
 
@@ -28,6 +31,8 @@ GRAMMAR = r"""
           | near_expr NEAR unary             -> near
           | near_expr ONEAR unary            -> onear
           | near_expr NOTNEAR unary          -> not_near
+          | near_expr NOTBEFORE unary        -> not_before
+          | near_expr NOTAFTER unary         -> not_after
 ?unary: atom
       | FIELD unary                          -> scoped
 ?atom: WORD                                  -> word
@@ -37,6 +42,8 @@ GRAMMAR = r"""
      | "(" or_expr ")"
 
 NOTNEAR.4: /NOT\s+NEAR\/\d+(?![\w\/])/
+NOTBEFORE.4: /NOT\s+BEFORE\/\d+(?![\w\/])/
+NOTAFTER.4: /NOT\s+AFTER\/\d+(?![\w\/])/
 ONEAR.3: /ONEAR\/\d+(?![\w\/])/
 NEAR.3: /NEAR\/\d+(?![\w\/])/
 _AND.2: /AND(?![^\s()"])/
@@ -123,9 +130,14 @@ class Near:
 
 @dataclass(frozen=True)
 class NotNear:
+    """``keep`` where no ``guard`` is within ``distance`` words: on either side, or only
+    after it (``NOT BEFORE``: keep does not come before a guard) or only before it
+    (``NOT AFTER``)."""
+
     keep: Node
     guard: Node
     distance: int
+    side: Side = "either"
 
 
 @dataclass(frozen=True)
@@ -135,6 +147,9 @@ class Scoped:
 
 
 Node = Word | Prefix | Phrase | ConceptRef | AnyOf | AllOf | ButNot | Near | NotNear | Scoped
+
+
+Side = Literal["either", "after", "before"]  # where a guard (or an ONEAR partner) may stand
 
 
 def _distance(token: Token) -> int:
@@ -183,6 +198,12 @@ class _ToTree(Transformer):
     def not_near(self, keep: Node, op: Token, guard: Node) -> Node:
         return NotNear(keep, guard, _distance(op))
 
+    def not_before(self, keep: Node, op: Token, guard: Node) -> Node:
+        return NotNear(keep, guard, _distance(op), side="after")
+
+    def not_after(self, keep: Node, op: Token, guard: Node) -> Node:
+        return NotNear(keep, guard, _distance(op), side="before")
+
     def scoped(self, field: Token, child: Node) -> Node:
         return Scoped(str(field)[:-1], child)
 
@@ -203,6 +224,8 @@ _TERMINAL_NAMES = {
     "NEAR": "NEAR/n",
     "ONEAR": "ONEAR/n",
     "NOTNEAR": "NOT NEAR/n",
+    "NOTBEFORE": "NOT BEFORE/n",
+    "NOTAFTER": "NOT AFTER/n",
     "$END": "end of query",
 }
 

@@ -23,6 +23,7 @@ from streams.rules.compiler import (
     AnyTermNode,
     ButNotNode,
     CompiledRule,
+    CountryNode,
     NearNode,
     NodeInFields,
     NotNearNode,
@@ -33,6 +34,7 @@ from streams.rules.compiler import (
     TermNode,
     walk,
 )
+from streams.rules.language import Side
 from streams.text.countries import default_countries
 from streams.text.document import FIELDS, Document
 
@@ -116,9 +118,20 @@ class _Evaluator:
             for p in self.postings[f][term]
         ]
 
+    def _country(self, plan: CountryNode, fields: tuple[int, ...]) -> list[Hit]:
+        found = []
+        for f in fields:
+            text_field = self.document.fields[f]
+            originals = _Originals(text_field)
+            for first, last, _ in default_countries().find(text_field.words, originals):
+                evidence = tuple((p, plan.term) for p in range(first, last + 1))
+                found.append((f, text_field.sentence_of(first), first, last, evidence))
+        return found
+
     def _any(self, plan: AnyNode, fields: tuple[int, ...]) -> list[Hit]:
         present, gates, needs, children = self.present, plan.gates, plan.needs, plan.children
-        reachable = sorted({i for term in plan.gate_terms & present for i in gates[term]})
+        reachable = {i for term in plan.gate_terms & present for i in gates[term]}
+        reachable = sorted(reachable.union(plan.ungated) if plan.ungated else reachable)
         return [
             hit
             for i in reachable
@@ -145,8 +158,8 @@ class _Evaluator:
         guards = self._grouped(self.hits(plan.guard, fields))
         if not guards:
             return kept
-        nearest, distance = self._nearest, plan.distance
-        return [h for h in kept if nearest(h, guards, distance, False) is None]
+        nearest, distance, side = self._nearest, plan.distance, plan.side
+        return [h for h in kept if nearest(h, guards, distance, side, True) is None]
 
     def _scoped(self, plan: ScopedNode, fields: tuple[int, ...]) -> list[Hit]:
         narrowed = tuple(f for f in fields if f == plan.field)
@@ -191,20 +204,33 @@ class _Evaluator:
             out[key] = ([h[2] for h in members], members, widest)
         return out
 
-    def _nearest(self, hit: Hit, groups: dict, distance: int, ordered: bool) -> Hit | None:
+    def _nearest(
+        self, hit: Hit, groups: dict, distance: int, side: Side, guard: bool = False
+    ) -> Hit | None:
+        """The closest hit of ``groups`` within ``distance`` words of ``hit``, on ``side`` of it.
+
+        Two sides of a proximity are different words, but a guard may cover the words it
+        guards: in ``sign NOT NEAR/0 "signed into law"`` the phrase silences its own "signed".
+        A guard word inside the guarded phrase is part of it, not a guard ("no" in
+        "no-confidence").
+        """
         group = groups.get((hit[0], hit[1]) if self.sentence_scope else (hit[0], 0))
         if group is None:
             return None
         starts, members, widest = group
-        low = hit[2] - distance - widest if not ordered else hit[3] + 1
-        high = hit[3] + distance
+        low = hit[3] + 1 if side == "after" else hit[2] - distance - widest
+        high = hit[2] - 1 if side == "before" else hit[3] + distance
         best, best_gap = None, distance + 1
         for other in members[bisect_left(starts, low) : bisect_right(starts, high)]:
             if other[2] > hit[3]:
                 gap = other[2] - hit[3]
-            elif other[3] < hit[2] and not ordered:
+            elif other[3] < hit[2]:
+                if side == "after":
+                    continue
                 gap = hit[2] - other[3]
-            elif ordered or _share_a_word(hit, other):
+            elif side != "either":
+                continue  # an overlap is on neither side
+            elif _share_a_word(hit, other) and not (guard and _covers(other, hit)):
                 continue  # the same word cannot be both sides of a proximity
             else:
                 gap = 0  # a word inside the other's span, e.g. a guard between two terms
@@ -221,18 +247,34 @@ class _Evaluator:
             return []
         groups = self._grouped(rights)
         found = []
-        nearest, distance, ordered = self._nearest, plan.distance, plan.ordered
+        nearest, distance = self._nearest, plan.distance
+        side = "after" if plan.ordered else "either"
         for hit in lefts:
-            other = nearest(hit, groups, distance, ordered)
+            other = nearest(hit, groups, distance, side)
             if other is not None:
                 lo, hi = min(hit[2], other[2]), max(hit[3], other[3])
                 found.append((hit[0], hit[1], lo, hi, hit[4] + other[4]))
         return found
 
 
+class _Originals:
+    """A field's words as written, sliced only where a country name may start."""
+
+    def __init__(self, text_field):
+        self.field = text_field
+
+    def __len__(self) -> int:
+        return len(self.field.words)
+
+    def __getitem__(self, index: slice) -> list[str]:
+        text, starts, ends = self.field.text, self.field.starts, self.field.ends
+        return [text[starts[p] : ends[p]] for p in range(*index.indices(len(self)))]
+
+
 _HANDLERS = {
     TermNode: _Evaluator._term,
     AnyTermNode: _Evaluator._any_term,
+    CountryNode: _Evaluator._country,
     PhraseNode: _Evaluator._phrase,
     AnyNode: _Evaluator._any,
     AllNode: _Evaluator._all,
@@ -241,6 +283,11 @@ _HANDLERS = {
     NotNearNode: _Evaluator._not_near,
     ScopedNode: _Evaluator._scoped,
 }
+
+
+def _covers(guard: Hit, hit: Hit) -> bool:
+    """Whether a guard is more than some of the words of the hit it overlaps."""
+    return not {p for p, _ in guard[4]} <= {p for p, _ in hit[4]}
 
 
 def _share_a_word(a: Hit, b: Hit) -> bool:
@@ -400,7 +447,7 @@ def _found_terms(
     words: set[tuple[int, int]] = set()  # (term, field)
     found: dict[str, list[MatchedTerm]] = defaultdict(list)
     for node, fields in nodes:
-        if isinstance(node, PhraseNode):
+        if isinstance(node, PhraseNode | CountryNode):
             label = _phrase_label(ruleset, node)
             for hit in evaluator.hits(node, fields):
                 start, end, text = _hit_text(document, hit)
@@ -431,7 +478,7 @@ def _concepts_found(
 
 def _labels(ruleset: RuleSet, node: Plan) -> set[str]:
     """What a word or phrase node is shown as: a label per word term, one for a phrase."""
-    if isinstance(node, PhraseNode):
+    if isinstance(node, PhraseNode | CountryNode):
         return {_phrase_label(ruleset, node)}
     return {ruleset.terms[term].label for term in _word_terms(node)}
 
@@ -445,8 +492,13 @@ def _word_terms(node: Plan) -> tuple[int, ...] | frozenset[int]:
     return ()
 
 
-def _phrase_label(ruleset: RuleSet, node: PhraseNode) -> str:
+def _phrase_label(ruleset: RuleSet, node: PhraseNode | CountryNode) -> str:
+    if isinstance(node, CountryNode):
+        return ruleset.terms[node.term].label
     return " ".join(ruleset.terms[term].label for term in node.terms)
+
+
+GUARD_OPERATORS = {"either": "NOT NEAR", "after": "NOT BEFORE", "before": "NOT AFTER"}
 
 
 def _guard_stops(nodes: set[NodeInFields], document: Document, evaluator: _Evaluator) -> list[str]:
@@ -460,10 +512,11 @@ def _guard_stops(nodes: set[NodeInFields], document: Document, evaluator: _Evalu
             guards = evaluator._grouped(hits(node.guard, fields))
             for hit in hits(node.keep, fields):
                 if hit not in kept:
-                    guard = evaluator._nearest(hit, guards, node.distance, False)
+                    guard = evaluator._nearest(hit, guards, node.distance, node.side, True)
+                    operator = GUARD_OPERATORS[node.side]
                     stops.add(
                         f"{_quoted(document, guard)} is within {node.distance} words of "
-                        f"{_quoted(document, hit)} (NOT NEAR/{node.distance})"
+                        f"{_quoted(document, hit)} ({operator}/{node.distance})"
                     )
         elif isinstance(node, ButNotNode) and hits(node.keep, fields):
             dropped = hits(node.drop, fields)

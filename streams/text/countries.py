@@ -50,7 +50,8 @@ _ALIASES = {
     "ET": "Addis Ababa",
     "FI": "Helsinki",
     "FR": "Perancis, Paris, Elysee",
-    "GB": "Inggris, Britain, Great Britain, England, Britania Raya, London, Downing Street",
+    "GB": "Inggris, Britain, Great Britain, England, Britania Raya, London, Downing Street, "
+    "Northern Ireland, Irlandia Utara",
     "GE": "Tbilisi",
     "GR": "Athens",
     "HU": "Budapest, Hongaria",
