@@ -54,7 +54,7 @@ def test_the_guard_that_stopped_a_rule_is_named_with_both_places():
     result = explained("treaty_ratified", text)
     assert not result.fired and "guards removed" in result.reason
     assert {"belum", "ratifikasi", "perjanjian"} <= result.found.keys()
-    where = f"body 'belum'@{text.index('belum')} is within 4 words of body 'meratifikasi'@"
+    where = f"body 'belum'@{text.index('belum')} is within 6 words of body 'meratifikasi'@"
     assert [stop for stop in result.stopped if stop.startswith(where)]
 
 
@@ -105,7 +105,7 @@ def test_the_command_prints_each_term_under_its_concept():
     )
     assert printed.exit_code == 0, printed.output
     assert "@negation 'belum': 'belum'@15" in printed.output
-    assert "stopped: body 'belum'@15 is within 4 words of body 'meratifikasi'@21" in printed.output
+    assert "stopped: body 'belum'@15 is within 6 words of body 'meratifikasi'@21" in printed.output
 
 
 def test_a_field_scope_limits_what_is_listed_and_blamed():
