@@ -272,7 +272,18 @@ class _Builder:
             ids.append(self._term(norm, ("word", norm, languages), keys))
         if not ids:
             raise ValueError(f"phrase {label!r} has no words")
-        return PhraseNode(tuple(ids)) if len(ids) > 1 else TermNode(ids[0])
+        if len(ids) == 1:
+            return TermNode(ids[0])
+        if len(ids) > 2:
+            return PhraseNode(tuple(ids))
+        # Two words also match written as one, as compounds often are (uji coba / ujicoba,
+        # unjuk rasa / berunjukrasa, cease fire / ceasefire), in every inflection.
+        joined = "".join(self.terms[i].label for i in ids)
+        keys = {key for language in languages for key in term_keys(joined, language)}
+        closed = self._term(
+            label or " ".join(self.terms[i].label for i in ids), ("word", joined, languages), keys
+        )
+        return any_of([self._intern(PhraseNode(tuple(ids))), TermNode(closed)])
 
     def concept(self, name: str, rule_id: str) -> Plan:
         plan = self.concept_plans.get(name)
