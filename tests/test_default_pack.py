@@ -224,6 +224,113 @@ diplomatic_meeting
 """)
 
 
+# Everyday wire-news phrasings (issue: alerts on real news), written for these tests: events
+# reported as nouns, rounds of talks, arrivals, closed compounds, and the passing mentions,
+# background clauses and figures of speech that must stay quiet.
+POSITIVE += _cases("""
+treaty_signed
+  en The two governments struck a deal in Doha on Friday to reopen the border crossing.
+  en Rival factions signed a deal in Cairo to share power in the coastal enclave.
+  id Kedua negara menandatangani kerja sama pertahanan di Canberra pada Senin.
+  id Pemberontak menandatangani perdamaian dengan pemerintah di Bangkok.
+treaty_ratified
+  en Lawmakers in Ankara approved Sweden's accession to NATO by 287 votes to 55.
+  id DPR mengesahkan RUU kerja sama pertahanan antara Indonesia dan Filipina menjadi undang-undang.
+troop_deployment
+  en Additional troops will arrive in the border town next week.
+  en Two infantry divisions rolled into the northern province overnight.
+  id Pasukan tambahan tiba di Jayapura pada Kamis pagi.
+  id Kontingen Garuda diberangkatkan ke Lebanon untuk misi perdamaian.
+arms_transfer
+  en The State Department approved a $500 million sale of Javelin missiles to Poland.
+  en Washington will send more Stinger missiles to Kyiv, officials said.
+  id Kementerian Pertahanan membeli 12 unit helikopter serang dari Italia.
+  id Pengapalan senjata ke Armenia dilakukan atas permintaan Yerevan.
+nuclear_missile_activity
+  en The missile launch was the third this month, Japan's defence ministry said.
+  en Last year's nuclear test deepened the country's isolation.
+  id Korea Utara melakukan ujicoba rudal jarak menengah pada Minggu.
+  id Ujicoba nuklir kelima itu memicu sanksi baru.
+military_strike
+  en Artillery shells fired by the rebels landed on a market, killing six people.
+  en The missile destroyed a radar station on the coast.
+  id Roket itu mendarat di dekat bandara dan merusak dua hanggar.
+  id Dua mortir yang ditembakkan oleh milisi itu meledak di dekat asrama tentara.
+alliance_membership
+  id Swedia resmi bergabung dengan NATO pada Kamis.
+  en North Macedonia became a member of NATO in March 2020.
+government_crisis
+  en The Prime Minister of Nepal, Pushpa Kamal Dahal, resigned on Friday.
+  id Perdana Menteri Nepal, Pushpa Kamal Dahal, Jumat, mengundurkan diri.
+protest_unrest
+  en Hundreds of students gathered in protest outside the ministry.
+  en Teachers' unions said the strike would continue until wages were paid.
+  id Ribuan buruh berunjukrasa di depan gedung DPR.
+  id Massa menentang larangan dan tetap berunjuk rasa di alun-alun.
+diplomatic_meeting
+  en Regional leaders will convene an emergency summit on the crisis.
+  en The third round of talks between the two delegations ended without a statement.
+  en Talks between Japan and South Korea resumed in Tokyo on Wednesday.
+  id KTT ASEAN dibuka di Vientiane pada Selasa.
+  id Kedua pihak membahas kerja sama perdagangan dalam pertemuan di Seoul.
+""")
+
+NEGATIVE += _cases("""
+treaty_signed
+  en Ministers signed a loan agreement worth $40 million with the bank.
+  en Both parties agreed on the need for a lasting truce.
+  en The rebels called on Jakarta to respect the accord signed in 2005.
+  id Negara itu adalah penandatangan Konvensi Senjata Kimia.
+  id Pakta Pertahanan Atlantik Utara menyepakati rencana baru dalam pertemuan di Brussel.
+treaty_ratified
+  en The accord awaits ratification, which parliament will debate next month.
+  id Ratifikasi perjanjian itu belum diajukan pemerintah ke DPR.
+  id DPR mengesahkan RUU Pendidikan menjadi undang-undang setelah fraksi menyatakan persetujuan.
+troop_deployment
+  en The troops stationed in Okinawa held a sports day for local children.
+  en The constitution bans the stationing of foreign troops on its soil.
+  id Pasukan yang ditempatkan di perbatasan tidak terdampak banjir.
+  id Pemerintah berjanji memperkuat angkatan bersenjata dengan anggaran baru.
+  ms Pasukan bola sepak negara itu tiba di Doha untuk kejohanan.
+arms_transfer
+  en The minister handed over the ratification of the Treaty on the Prohibition of Nuclear Weapons.
+  en A think tank in Berlin said the fuel tank supply was low.
+  id Polisi meringkus pembeli senjata api rakitan di Bengkulu.
+  id Spanyol mengirim empat jet tempur ke Rumania untuk patroli udara NATO.
+nuclear_missile_activity
+  en Five nations reached a deal on Iran's nuclear programme after weeks of talks.
+  en Russia launched missiles at the port city, killing four people.
+  en The Senate voted to cut the number of deployed warheads under the treaty.
+  id Traktat itu melarang pengembangan senjata nuklir oleh negara pihak.
+military_strike
+  en The country test-fired a cruise missile into the sea on Tuesday.
+  en The new rocket has a range of 300 kilometres and can hit targets across the region.
+  en Special forces found a cache of mortars and rockets in the village.
+  id Pemerintah mempercepat pengiriman helikopter serang ke Kabul.
+alliance_membership
+  id Pasukan Spanyol bergabung dengan angkatan laut NATO di Laut Hitam.
+  id Wacana bergabung dengan NATO kembali muncul di Chisinau.
+  id NATO membuka pusat latihan gabungan di Riga.
+government_crisis
+  en The ambassador will hand his resignation to the president on Friday.
+  id Pembicaraan pembentukan kabinet koalisi runtuh karena perebutan kursi menteri.
+  id Presiden menyerukan agar pertempuran segera dihentikan.
+protest_unrest
+  en Riot police stood guard outside the embassy.
+  en The agency protested that the ruling breached international law.
+  en Airstrikes hit the town, opposition activists said, and more strikes followed.
+  en The campaign is rallying support for the flood victims.
+  id Kerusuhan itu meliputi ledakan bom di sebuah pasar.
+diplomatic_meeting
+  en The two sides will meet in the cup final on Saturday.
+  en The president chaired a cabinet meeting on the budget.
+  en Climbers reached the summit of the mountain at dawn.
+  en Talks between the two countries have stalled since March.
+  en The union's demands must be met before the deadline.
+  id Perundingan enam pihak itu pernah menghasilkan kesepakatan pada 2005.
+""")
+
+
 @cache
 def classifier() -> Classifier:
     return Classifier(load_ruleset([DEFAULT_PACK]))
