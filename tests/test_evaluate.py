@@ -18,6 +18,7 @@ from streams.evaluation.case2021 import (
     verdict,
 )
 from streams.evaluation.command import detect, eval_command
+from streams.evaluation import pages, panl
 from streams.evaluation.pages import evaluate_pages
 from streams.evaluation.panl import evaluate_panl
 from streams.evaluation.scoring import Counts, half_of, macro_f1
@@ -371,3 +372,20 @@ def test_the_default_pack_on_the_real_evaluation_data():
     for code in ("id", "ms"):  # the two are close kin; either one takes the Indonesian path
         kin = sib.detected[code].get("id", 0) + sib.detected[code].get("ms", 0)
         assert kin >= 0.99 * sib.sentences
+
+
+@pytest.mark.skipif(not EVAL_DATA.is_dir(), reason="../shared/eval-data is not present")
+def test_the_default_pack_on_everyday_bilingual_news():
+    classifier = Classifier(load_ruleset([DEFAULT_PACK]))
+    sentences = evaluate_panl(classifier, EVAL_DATA / "panl-dev" / "panl-dev.jsonl")
+    for name in ("A", "B"):
+        half = sentences.halves[name]
+        for code, score in half.languages.items():
+            assert score.macro_f1 >= panl.TARGET_MACRO_F1, (name, code)
+        assert half.agreement >= panl.TARGET_AGREEMENT, name
+        assert half.off_domain_fired == 0, name
+    excerpts = evaluate_pages(classifier, EVAL_DATA / "pages-dev" / "pages-dev.jsonl")
+    for rule in pages.TARGET_RULES:
+        assert excerpts.whole.rules[rule].f1 >= pages.TARGET_F1, rule
+    assert excerpts.whole.false_alarms <= pages.TARGET_FALSE_ALARMS
+    assert len({m.item_id for m in excerpts.hard_negatives_fired}) <= 1
