@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from streams.classify import Classifier
+from streams.evaluation import pages, panl
 from streams.evaluation.case2021 import (
     TARGET_F1,
     TARGET_NEGATIVE_RATE,
@@ -18,7 +19,6 @@ from streams.evaluation.case2021 import (
     verdict,
 )
 from streams.evaluation.command import detect, eval_command
-from streams.evaluation import pages, panl
 from streams.evaluation.pages import evaluate_pages
 from streams.evaluation.panl import evaluate_panl
 from streams.evaluation.scoring import Counts, half_of, macro_f1
