@@ -338,9 +338,22 @@ class _Builder:
 
 
 def any_of(alternatives: list[Plan]) -> Plan:
-    """An OR node, with its single-word alternatives folded into one :class:`AnyTermNode`."""
-    words = frozenset(a.term for a in alternatives if isinstance(a, TermNode))
-    rest = [a for a in alternatives if not isinstance(a, TermNode)]
+    """An OR node, with its single-word alternatives folded into one :class:`AnyTermNode`.
+
+    Nested ORs are flattened first, so a phrase's joined spelling (a word) joins the other
+    words of its concept instead of making an OR node of its own for every phrase.
+    """
+    flat: list[Plan] = []
+    for alternative in alternatives:
+        match alternative:
+            case AnyNode(children):
+                flat.extend(children)
+            case AnyTermNode(terms):
+                flat.extend(TermNode(term) for term in sorted(terms))
+            case _:
+                flat.append(alternative)
+    words = frozenset(a.term for a in flat if isinstance(a, TermNode))
+    rest = list(dict.fromkeys(a for a in flat if not isinstance(a, TermNode)))
     if not words:
         return AnyNode(tuple(rest)) if len(rest) > 1 else rest[0]
     folded = TermNode(next(iter(words))) if len(words) == 1 else AnyTermNode(words)

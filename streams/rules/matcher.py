@@ -93,6 +93,7 @@ class _Evaluator:
         self.sentence_scope = scope == "sentence"
         self._memo: dict[tuple[int, tuple[int, ...]], list[Hit]] = {}
         self._groups: dict[int, dict[tuple[int, int], Group]] = {}
+        self._countries: dict[tuple[int, int], list[Hit]] = {}  # per (field, sentence)
 
     def hits(self, plan: Plan, fields: tuple[int, ...] = ALL_FIELDS) -> list[Hit]:
         """Hits of a plan node, memoised: concepts recur across the rules of a pack."""
@@ -119,13 +120,34 @@ class _Evaluator:
         ]
 
     def _country(self, plan: CountryNode, fields: tuple[int, ...]) -> list[Hit]:
+        fields_ = self.document.fields
+        return self._countries_in(
+            plan, [(f, s) for f in fields for s in range(len(fields_[f].boundaries))]
+        )
+
+    def _countries_in(self, plan: CountryNode, sentences) -> list[Hit]:
+        """Country names in the given (field, sentence)s: found by the case-aware name table,
+        which costs more than a word lookup, so a NEAR asks only where its other side is."""
         found = []
-        for f in fields:
-            text_field = self.document.fields[f]
-            originals = _Originals(text_field)
-            for first, last, _ in default_countries().find(text_field.words, originals):
-                evidence = tuple((p, plan.term) for p in range(first, last + 1))
-                found.append((f, text_field.sentence_of(first), first, last, evidence))
+        for key in sentences:
+            hits = self._countries.get(key)
+            if hits is None:
+                f, sentence = key
+                text_field = self.document.fields[f]
+                span = text_field.sentence_words(sentence)
+                words = text_field.words[span.start : span.stop]
+                originals = _Originals(text_field, span.start, span.stop)
+                hits = self._countries[key] = [
+                    (
+                        f,
+                        sentence,
+                        first + span.start,
+                        last + span.start,
+                        tuple((p + span.start, plan.term) for p in range(first, last + 1)),
+                    )
+                    for first, last, _ in default_countries().find(words, originals)
+                ]
+            found.extend(hits)
         return found
 
     def _any(self, plan: AnyNode, fields: tuple[int, ...]) -> list[Hit]:
@@ -188,20 +210,8 @@ class _Evaluator:
         "(@negation OR @denial)" are shared by many clauses of a pack.
         """
         out = self._groups.get(id(hits))
-        if out is not None:
-            return out
-        groups: dict[tuple[int, int], list[Hit]] = defaultdict(list)
-        if self.sentence_scope:
-            for hit in hits:
-                groups[(hit[0], hit[1])].append(hit)
-        else:
-            for hit in hits:
-                groups[(hit[0], 0)].append(hit)
-        out = self._groups[id(hits)] = {}
-        for key, members in groups.items():
-            members.sort(key=itemgetter(2))
-            widest = max(h[3] - h[2] for h in members)
-            out[key] = ([h[2] for h in members], members, widest)
+        if out is None:
+            out = self._groups[id(hits)] = _group(hits, self.sentence_scope)
         return out
 
     def _nearest(
@@ -242,10 +252,15 @@ class _Evaluator:
         lefts = self.hits(plan.left, fields)
         if not lefts:
             return []
-        rights = self.hits(plan.right, fields)
+        if isinstance(plan.right, CountryNode) and self.sentence_scope:
+            sentences = dict.fromkeys((hit[0], hit[1]) for hit in lefts)
+            rights = self._countries_in(plan.right, sentences)
+            groups = _group(rights, True) if rights else {}
+        else:
+            rights = self.hits(plan.right, fields)
+            groups = self._grouped(rights) if rights else {}
         if not rights:
             return []
-        groups = self._grouped(rights)
         found = []
         nearest, distance = self._nearest, plan.distance
         side = "after" if plan.ordered else "either"
@@ -257,18 +272,37 @@ class _Evaluator:
         return found
 
 
-class _Originals:
-    """A field's words as written, sliced only where a country name may start."""
+def _group(hits: list[Hit], by_sentence: bool) -> dict[tuple[int, int], Group]:
+    """Hits by field (and sentence), sorted by first word, with their widest span."""
+    groups: dict[tuple[int, int], list[Hit]] = defaultdict(list)
+    if by_sentence:
+        for hit in hits:
+            groups[(hit[0], hit[1])].append(hit)
+    else:
+        for hit in hits:
+            groups[(hit[0], 0)].append(hit)
+    out = {}
+    for key, members in groups.items():
+        members.sort(key=itemgetter(2))
+        widest = max(h[3] - h[2] for h in members)
+        out[key] = ([h[2] for h in members], members, widest)
+    return out
 
-    def __init__(self, text_field):
-        self.field = text_field
+
+class _Originals:
+    """Some of a field's words as written, sliced only where a country name may start."""
+
+    def __init__(self, text_field, start: int, stop: int):
+        self.field, self.start, self.stop = text_field, start, stop
 
     def __len__(self) -> int:
-        return len(self.field.words)
+        return self.stop - self.start
 
     def __getitem__(self, index: slice) -> list[str]:
-        text, starts, ends = self.field.text, self.field.starts, self.field.ends
-        return [text[starts[p] : ends[p]] for p in range(*index.indices(len(self)))]
+        text, starts, ends, offset = self.field.text, self.field.starts, self.field.ends, self.start
+        return [
+            text[starts[p + offset] : ends[p + offset]] for p in range(*index.indices(len(self)))
+        ]
 
 
 _HANDLERS = {
