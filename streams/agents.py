@@ -39,7 +39,7 @@ from streams.app import (
     stories_topic,
 )
 from streams.bursts import BurstEvent, BurstThresholds, detect, window_start
-from streams.classify import BadRecord, parse_record
+from streams.engine import BadRecord, parse_record
 from streams.models import Alert
 from streams.rules.live import LiveRules
 from streams.rules.packs import RulePackError

@@ -223,7 +223,7 @@ def classify(paths: tuple[Path, ...], ruleset: RuleSet) -> None:
     on stderr with where it is and gives {"article_id": null, "where": ..., "error": ...}; the
     exit status is then 1.
     """
-    from streams.classify import Classifier
+    from streams.engine import Classifier
     from streams.models import ClassifyResult
     from streams.replay import InputError
 
@@ -250,7 +250,7 @@ def _offline_articles(
     paths: tuple[Path, ...], max_body_bytes: int
 ) -> Iterator[Article | InputError]:
     """Each article of the inputs, or the located error that stopped it, in input order."""
-    from streams.classify import BadRecord, parse_record
+    from streams.engine import BadRecord, parse_record
     from streams.replay import InputError, article_sources, parse_seed
 
     for where, source in article_sources(paths or (Path("-"),)):

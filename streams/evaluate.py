@@ -28,7 +28,7 @@ from rich.table import Table
 from streams.rules.options import rule_packs_option
 
 if TYPE_CHECKING:  # the engine is imported when used, so `pantau` itself starts fast
-    from streams.classify import Classifier
+    from streams.engine import Classifier
     from streams.rules.compiler import RuleSet
 
 # ---- the label mapping (eval-data README) -----------------------------------------------------
@@ -482,7 +482,7 @@ def eval_command(
     the same verdict on the English, Indonesian and Malay version of a sentence, and how many
     non-politics sentences trigger anything.
     """
-    from streams.classify import Classifier
+    from streams.engine import Classifier
 
     datasets = [found for path in paths for found in detect(path)]
     if not datasets:

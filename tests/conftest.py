@@ -167,7 +167,7 @@ def scrape_once_consumed(port: int, articles: int, timeout: float = 60.0) -> dic
 
 def offline_seed_alert_ids() -> set[str]:
     """Alert ids the default pack gives the seeds offline: what a worker must publish."""
-    from streams.classify import Classifier
+    from streams.engine import Classifier
     from streams.replay import parse_seed
     from streams.rules.packs import load_ruleset
     from streams.settings import DEFAULT_PACK

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from streams.classify import BadRecord, Classifier, parse_record
+from streams.engine import BadRecord, Classifier, parse_record
 from streams.rules.packs import compile_texts
 
 LIMIT = 1_048_576

@@ -20,7 +20,7 @@ from streams.bench.profile import top_frames
 from streams.bench.report import targets
 from streams.bench.stats import median, percentile, ratio, slope
 from streams.bench.workload import article_events
-from streams.classify import Classifier
+from streams.engine import Classifier
 from streams.models import Article
 from streams.rules.packs import compile_texts, parse_pack
 from streams.settings import DEFAULT_PACK

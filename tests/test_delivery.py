@@ -23,7 +23,7 @@ import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from streams.broker import broker_command, free_port, stop_process, wait_for_port
-from streams.classify import Classifier
+from streams.engine import Classifier
 from streams.models import Article
 from streams.replay import articles_from, make_producer
 from streams.rules.packs import load_ruleset

@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from streams.classify import Classifier
+from streams.engine import Classifier
 from streams.evaluate import (
     TARGET_AGREEMENT,
     TARGET_F1,

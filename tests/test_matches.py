@@ -8,7 +8,7 @@ import pytest
 
 from streams import agents
 from streams.agents import Match, match_records, read_matches
-from streams.classify import Classifier
+from streams.engine import Classifier
 from streams.replay import parse_seed
 from streams.rules.packs import load_ruleset
 from streams.settings import DEFAULT_PACK

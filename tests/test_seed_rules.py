@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.classify import Classifier
+from streams.engine import Classifier
 from streams.replay import parse_seed
 from streams.rules.packs import load_ruleset
 from streams.settings import DEFAULT_PACK

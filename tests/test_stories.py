@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from streams import stories
-from streams.classify import Classifier
+from streams.engine import Classifier
 from streams.models import STORY_RECENT_ARTICLES, STORY_SOURCES, Alert, Article
 from streams.replay import parse_seed
 from streams.rules.packs import load_ruleset

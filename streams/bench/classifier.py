@@ -16,7 +16,7 @@ from streams.bench import profile
 from streams.bench.naive import naive_classify, naive_rules
 from streams.bench.stats import median, percentile, ratio
 from streams.bench.workload import Workload, article_events, load_workload, seed_articles
-from streams.classify import Classifier
+from streams.engine import Classifier
 from streams.models import Article
 
 WARMUP_ARTICLES = 20  # fills the per-rule-set word cache, as the first minutes of a worker do

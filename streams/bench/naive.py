@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 from streams.models import Article, RulePack
-from streams.rules import language as q
+from streams.rules import query as q
 
 TOKEN = re.compile(r"\d+(?:[.,]\d+)*|\w+")  # the tokeniser's notion of a word
 GAP = r"[^\w.!?\n]+"  # what separates two words of one sentence

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from streams.classify import Classifier
+from streams.engine import Classifier
 from streams.models import Article, RulePack
 from streams.replay import parse_seed
 from streams.rules.compiler import RuleSet

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from streams.classify import Classifier
+from streams.engine import Classifier
 from streams.rules.compiler import RuleSet
 from streams.rules.packs import RulePackError, compile_texts, read_packs
 

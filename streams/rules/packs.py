@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from streams.models import RulePack
 from streams.rules.compiler import RuleSet, UnknownConcept, compile_packs
-from streams.rules.language import RuleSyntaxError, parse_query
+from streams.rules.query import RuleSyntaxError, parse_query
 
 
 class RulePackError(ValueError):
