@@ -39,7 +39,6 @@ from streams.app import (
     stories_topic,
 )
 from streams.bursts import BurstEvent, BurstThresholds, detect, window_start
-from streams.engine import BadRecord, parse_record
 from streams.models import Alert
 from streams.rules.live import LiveRules
 from streams.rules.packs import RulePackError
@@ -51,6 +50,7 @@ from streams.stories import (
     document_minhash,
 )
 from streams.text.document import Document
+from streams.validate import BadRecord, parse_record
 
 log = structlog.get_logger("pantau.worker")
 ACK_WARNING_SECONDS = 3.0

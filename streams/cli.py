@@ -250,8 +250,8 @@ def _offline_articles(
     paths: tuple[Path, ...], max_body_bytes: int
 ) -> Iterator[Article | InputError]:
     """Each article of the inputs, or the located error that stopped it, in input order."""
-    from streams.engine import BadRecord, parse_record
     from streams.replay import InputError, article_sources, parse_seed
+    from streams.validate import BadRecord, parse_record
 
     for where, source in article_sources(paths or (Path("-"),)):
         try:

@@ -1,55 +1,27 @@
-"""The data path, top to bottom: record -> validate -> normalise -> match -> alerts.
+"""The classification engine: an article in, alerts out, with no Kafka, Faust or Prometheus.
 
-The worker, ``pantau classify`` and the benchmarks all call this module, so offline results
-are exactly what the stream produces.
+article -> document (:mod:`streams.text.document`) -> rule matches (:mod:`streams.rules.matcher`)
+-> alerts. The worker, ``pantau classify``, ``pantau eval`` and the benchmarks all call
+:class:`Classifier`, so offline results are exactly what the stream produces. In a notebook::
+
+    from streams import Classifier
+    from streams.models import Article
+
+    Classifier.from_packs().classify(Article(id="1", body="..."))
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable
 from dataclasses import dataclass
-
-from pydantic import ValidationError
+from pathlib import Path
 
 from streams.models import Alert, AlertArticle, Article, utcnow
 from streams.rules.compiler import RuleSet
 from streams.rules.matcher import RuleMatch, match_document
+from streams.rules.packs import load_ruleset
+from streams.settings import DEFAULT_PACK
 from streams.text.document import Document
-
-
-class BadRecord(ValueError):
-    """A record that cannot be classified; ``reason`` is a short, bounded class for metrics."""
-
-    def __init__(self, reason: str, message: str):
-        self.reason, self.message = reason, message
-        super().__init__(f"{reason}: {message}")
-
-
-def parse_record(raw: bytes | str, max_body_bytes: int) -> Article:
-    """Validate one raw record into an :class:`Article`, or raise :class:`BadRecord`."""
-    if isinstance(raw, bytes):
-        try:
-            raw = raw.decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise BadRecord("invalid_utf8", f"not UTF-8 at byte {error.start}") from None
-    try:
-        data = json.loads(raw)
-    except RecursionError:
-        raise BadRecord("too_deep", "JSON nested too deeply") from None
-    except ValueError as error:
-        raise BadRecord("not_json", str(error)) from None
-    if not isinstance(data, dict):
-        raise BadRecord("not_object", f"expected a JSON object, got {type(data).__name__}")
-    body = data.get("body")
-    if isinstance(body, str) and len(body.encode("utf-8")) > max_body_bytes:
-        raise BadRecord("too_large", f"body is over the {max_body_bytes}-byte limit")
-    try:
-        return Article.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "article"
-        reason = "empty_text" if "both empty" in first["msg"] else "invalid_fields"
-        raise BadRecord(reason, f"{where}: {first['msg']}") from None
 
 
 @dataclass
@@ -57,6 +29,11 @@ class Classifier:
     """Turns articles into alerts with one compiled rule set (swapped whole on reload)."""
 
     ruleset: RuleSet
+
+    @classmethod
+    def from_packs(cls, paths: Iterable[Path] = ()) -> Classifier:
+        """A classifier of these rule packs (YAML files), or of the built-in pack."""
+        return cls(load_ruleset(list(paths) or [DEFAULT_PACK]))
 
     def classify(self, article: Article) -> list[Alert]:
         return self.classify_document(Document.from_article(article))
