@@ -92,14 +92,14 @@ def worker() -> None:
     """Run a Faust worker: consume articles, publish alerts (settings from PANTAU_*)."""
     from faust import Worker
 
-    from streams import heap, metrics
-    from streams.logs import configure_logging, dict_config
+    from streams.worker import heap, metrics
+    from streams.worker.logs import configure_logging, dict_config
 
     settings = get_settings()
     configure_logging(settings.log_format, settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # The rule files compile on import: a bad one ends the command here, before a broker wait.
-    from streams.agents import app, preload_rules
+    from streams.worker.agents import app, preload_rules
 
     _wait_for_broker(settings)
 
@@ -416,9 +416,9 @@ def rules_push(files: tuple[Path, ...], delete: bool) -> None:
     refused with its error and nothing is sent. Workers swap to the new rule set at once.
     """
     from streams.replay import make_producer
-    from streams.rules.live import LiveRules
     from streams.rules.packs import RulePackError
     from streams.topics import ensure_topics
+    from streams.worker.live_rules import LiveRules
 
     settings = get_settings()
     live = LiveRules(settings.rule_files, topic=settings.rules_topic)

@@ -2,7 +2,7 @@
 
 Panels are reviewed as Python and the JSON under ``deploy/grafana/dashboards/`` is generated, so
 the two cannot drift apart unnoticed (``--check`` and the test suite compare them). Every query
-reads a ``pantau_*`` metric from :mod:`streams.metrics` or Prometheus' own ``up``; the
+reads a ``pantau_*`` metric from :mod:`streams.worker.metrics` or Prometheus' own ``up``; the
 integration test runs each one against a Prometheus that scraped a real worker.
 
 grafana-foundation-sdk is a development dependency, so it is imported only when building.

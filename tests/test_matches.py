@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from streams import agents
-from streams.agents import Match, match_records, read_matches
 from streams.engine import Classifier
 from streams.replay import parse_seed
 from streams.rules.packs import load_ruleset
 from streams.settings import DEFAULT_PACK
 from streams.stories import alert_signature, document_minhash
 from streams.text.document import Document
+from streams.worker import agents
+from streams.worker.agents import Match, match_records, read_matches
 
 from .conftest import SEEDS
 

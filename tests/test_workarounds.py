@@ -13,7 +13,7 @@ import asyncio
 import faust
 from faust.types import TP
 
-from streams import workarounds
+from streams.worker import workarounds
 
 TOPIC = TP("articles", 0)
 

@@ -1,6 +1,6 @@
 """Reference: the cheapest Faust agent on the worker's topic, to tell framework cost from ours.
 
-Built with the worker's app settings (keep in step with ``streams/app.py``) from the same
+Built with the worker's app settings (keep in step with ``streams/worker/app.py``) from the same
 ``PANTAU_*`` variables, but with its own app id and nothing else registered. ``BENCH_MODE=noop``
 only iterates the stream; ``send`` forwards each event and awaits the broker's acknowledgement,
 as the worker does with each article's output. Run: ``python -m streams.bench.faust_ref``.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import faust
 
-from streams import workarounds
 from streams.settings import get_settings
+from streams.worker import workarounds
 
 settings = get_settings()
 

@@ -58,7 +58,7 @@ CONSUMER_LAG = Gauge(
     ["topic", "partition"],
 )
 
-# ---- Faust's own sensor events (streams.sensors.FaustMetrics) --------------------------------
+# ---- Faust's own sensor events (streams.worker.sensors.FaustMetrics) ------------------------
 FAUST_MESSAGES_RECEIVED = Counter(
     "pantau_faust_messages_received", "Messages Faust handed to streams.", ["topic"]
 )

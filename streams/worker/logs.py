@@ -40,7 +40,7 @@ def dict_config(fmt: str, level: str) -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "handlers": {"default": {"()": "streams.logs.log_handler", "fmt": fmt}},
+        "handlers": {"default": {"()": "streams.worker.logs.log_handler", "fmt": fmt}},
         "root": {"level": level.upper(), "handlers": ["default"]},
     }
 

@@ -21,7 +21,7 @@ from faust.types.transports import ConsumerT, ProducerT
 from faust.types.tuples import RecordMetadata
 from prometheus_client import Counter
 
-from streams import metrics
+from streams.worker import metrics
 
 LAG_INTERVAL = 5.0
 """Seconds between lag refreshes; the arithmetic runs on a timer, off the per-message path."""

@@ -24,8 +24,20 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.client import AIOKafkaClient
 from pydantic import TypeAdapter
 
-from streams import metrics, sensors
-from streams.app import (
+from streams.bursts import BurstEvent, BurstThresholds, detect, window_start
+from streams.models import Alert
+from streams.rules.packs import RulePackError
+from streams.stories import (
+    Signature,
+    alert_signature,
+    alert_time,
+    assign,
+    document_minhash,
+)
+from streams.text.document import Document
+from streams.validate import BadRecord, parse_record
+from streams.worker import metrics, sensors
+from streams.worker.app import (
     alerts_topic,
     app,
     articles_topic,
@@ -38,19 +50,7 @@ from streams.app import (
     stories_table,
     stories_topic,
 )
-from streams.bursts import BurstEvent, BurstThresholds, detect, window_start
-from streams.models import Alert
-from streams.rules.live import LiveRules
-from streams.rules.packs import RulePackError
-from streams.stories import (
-    Signature,
-    alert_signature,
-    alert_time,
-    assign,
-    document_minhash,
-)
-from streams.text.document import Document
-from streams.validate import BadRecord, parse_record
+from streams.worker.live_rules import LiveRules
 
 log = structlog.get_logger("pantau.worker")
 ACK_WARNING_SECONDS = 3.0
