@@ -120,11 +120,7 @@ def _wait_for_broker(settings: Settings) -> None:
     delay = 1.0
     while True:
         try:
-            probe = KafkaConsumer(
-                bootstrap_servers=settings.bootstrap_servers,
-                request_timeout_ms=5000,
-                **settings.kafka_python_security(),
-            )
+            probe = KafkaConsumer(**settings.kafka_client_options(request_timeout_ms=5000))
             probe.topics()
             probe.close()
             return
@@ -194,10 +190,9 @@ def tail(as_json: bool, from_beginning: bool, idle_timeout: float | None) -> Non
 
     settings = get_settings()
     consumer = open_consumer(
-        settings.bootstrap_servers,
-        settings.alerts_topic,
-        from_beginning,
-        **settings.kafka_python_security(),
+        topic=settings.alerts_topic,
+        from_beginning=from_beginning,
+        **settings.kafka_client_options(),
     )
     try:
         for record in records(consumer, idle_timeout):
@@ -314,7 +309,9 @@ def _demo_loop(settings: Settings, duration: float | None) -> None:
     from streams.topics import ensure_topics, pipeline_topics
 
     ensure_topics(settings, pipeline_topics(settings))
-    consumer = open_consumer(settings.bootstrap_servers, settings.alerts_topic, True)
+    consumer = open_consumer(
+        topic=settings.alerts_topic, from_beginning=True, **settings.kafka_client_options()
+    )
     producer = make_producer(settings)
     sent = publish(producer, settings.articles_topic, articles_from([SEEDS]))
     producer.close()

@@ -42,10 +42,7 @@ class DeadLetter:
 
 def list_dead_letters(settings: Settings, reason: str | None, idle_timeout: float) -> list:
     consumer = open_consumer(
-        settings.bootstrap_servers,
-        settings.dead_letter_topic,
-        from_beginning=True,
-        **settings.kafka_python_security(),
+        topic=settings.dead_letter_topic, from_beginning=True, **settings.kafka_client_options()
     )
     letters = []
     try:

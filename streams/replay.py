@@ -113,12 +113,12 @@ def articles_from(paths: Iterable[Path]) -> Iterator[dict]:
 def make_producer(settings: Settings) -> KafkaProducer:
     """A kafka-python producer with the deployment's brokers, security and batch size."""
     return KafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
-        acks="all",
-        linger_ms=5 if settings.producer_batch_bytes > 1 else 0,
-        batch_size=settings.producer_batch_bytes,
-        max_request_size=settings.max_record_bytes,
-        **settings.kafka_python_security(),
+        **settings.kafka_client_options(
+            acks="all",
+            linger_ms=5 if settings.producer_batch_bytes > 1 else 0,
+            batch_size=settings.producer_batch_bytes,
+            max_request_size=settings.max_record_bytes,
+        )
     )
 
 

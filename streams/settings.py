@@ -141,8 +141,13 @@ class Settings(BaseSettings):
             context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
         return context
 
-    def kafka_python_security(self) -> dict:
-        """Keyword arguments for kafka-python clients (replay, tail, dlq, rules push)."""
+    def kafka_client_options(self, **options) -> dict:
+        """Keyword arguments for every kafka-python or aiokafka client Pantau opens: the brokers
+        and the security settings (both libraries take the same names), plus ``options``."""
+        return {"bootstrap_servers": self.bootstrap_servers, **self.kafka_security(), **options}
+
+    def kafka_security(self) -> dict:
+        """The security part of :meth:`kafka_client_options`."""
         options: dict = {"security_protocol": self.security_protocol}
         context = self.ssl_context()
         if context is not None:

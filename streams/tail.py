@@ -21,10 +21,20 @@ SEVERITY_STYLE = {
 
 
 def open_consumer(
-    bootstrap: list[str], topic: str, from_beginning: bool, wait: float = 30.0, **security: object
+    bootstrap_servers: list[str],
+    topic: str,
+    from_beginning: bool,
+    wait: float = 30.0,
+    **client_options: object,
 ) -> KafkaConsumer:
-    """A group-less consumer on every partition (joins instantly, even on Tansu)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, **security)
+    """A group-less consumer on every partition (joins instantly, even on Tansu).
+
+    ``client_options`` are further client settings: the security ones come with
+    :meth:`~streams.settings.Settings.kafka_client_options`, brokers included.
+    """
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, **client_options
+    )
     deadline = time.monotonic() + wait
     partitions = consumer.partitions_for_topic(topic)
     while not partitions and time.monotonic() < deadline:

@@ -12,9 +12,7 @@ from streams.settings import Settings
 
 def ensure_topics(settings: Settings, topics: dict[str, tuple[int, dict[str, str]]]) -> None:
     """name -> (partitions, configs); existing topics are left as they are."""
-    admin = KafkaAdminClient(
-        bootstrap_servers=settings.bootstrap_servers, **settings.kafka_python_security()
-    )
+    admin = KafkaAdminClient(**settings.kafka_client_options())
     try:
         existing = set(admin.list_topics())
         missing = [

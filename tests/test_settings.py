@@ -40,7 +40,7 @@ def test_sasl_ssl_settings_reach_both_kafka_clients(monkeypatch, tmp_path):
     monkeypatch.setenv("PANTAU_SASL_USERNAME", "pantau")
     monkeypatch.setenv("PANTAU_SASL_PASSWORD", "s3cret")
     settings = Settings()
-    client = settings.kafka_python_security()
+    client = settings.kafka_security()
     assert client["security_protocol"] == "SASL_SSL"
     assert client["sasl_mechanism"] == "SCRAM-SHA-512"
     assert (client["sasl_plain_username"], client["sasl_plain_password"]) == ("pantau", "s3cret")
@@ -55,7 +55,7 @@ def test_plaintext_needs_no_credentials(monkeypatch):
     monkeypatch.delenv("PANTAU_SECURITY_PROTOCOL", raising=False)
     settings = Settings()
     assert settings.faust_credentials() is None
-    assert settings.kafka_python_security() == {"security_protocol": "PLAINTEXT"}
+    assert settings.kafka_security() == {"security_protocol": "PLAINTEXT"}
 
 
 def test_fetch_batches_stay_small_enough_to_interleave_the_two_stages(monkeypatch):

@@ -333,9 +333,7 @@ async def watch_broker() -> None:
     request times out, 40 s later; the consumer only sees empty fetches. This makes it visible
     within seconds, in the log and as ``pantau_broker_responding``.
     """
-    client = AIOKafkaClient(
-        bootstrap_servers=settings.bootstrap_servers, **settings.kafka_python_security()
-    )
+    client = AIOKafkaClient(**settings.kafka_client_options())
 
     async def probe() -> None:
         if not client.cluster.brokers():
@@ -416,11 +414,7 @@ def preload_rules(timeout: float) -> None:
     from kafka import KafkaConsumer
     from kafka import TopicPartition as SyncTopicPartition
 
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        enable_auto_commit=False,
-        **settings.kafka_python_security(),
-    )
+    consumer = KafkaConsumer(**settings.kafka_client_options(enable_auto_commit=False))
     try:
         partitions = consumer.partitions_for_topic(settings.rules_topic) or set()
         assigned = [SyncTopicPartition(settings.rules_topic, p) for p in sorted(partitions)]
@@ -481,11 +475,7 @@ async def follow_rules() -> None:
 
 
 async def _follow_rules() -> None:
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
-        enable_auto_commit=False,
-        **settings.kafka_python_security(),
-    )
+    consumer = AIOKafkaConsumer(**settings.kafka_client_options(enable_auto_commit=False))
     await consumer.start()
     try:
         partitions = await _rules_partitions(consumer)
