@@ -90,49 +90,9 @@ def broker(host: str, port: int) -> None:
 @main.command()
 def worker() -> None:
     """Run a Faust worker: consume articles, publish alerts (settings from PANTAU_*)."""
-    from faust import Worker
+    from streams.worker.app import run
 
-    from streams.worker import heap, metrics
-    from streams.worker.logs import configure_logging, dict_config
-
-    settings = get_settings()
-    configure_logging(settings.log_format, settings.log_level)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    # The rule files compile on import: a bad one ends the command here, before a broker wait.
-    from streams.worker.agents import app, preload_rules
-
-    _wait_for_broker(settings)
-
-    preload_rules(settings.rules_wait)
-    app.conf.logging_config = dict_config(settings.log_format, settings.log_level)
-    metrics.serve(settings.metrics_host, settings.metrics_port)
-    heap.settle()
-    Worker(app, loglevel=settings.log_level).execute_from_commandline()
-
-
-def _wait_for_broker(settings: Settings) -> None:
-    """Retry with back-off until the brokers answer: Faust gives up at once if they do not."""
-    import structlog
-    from kafka import KafkaConsumer
-    from kafka.errors import KafkaError
-
-    log = structlog.get_logger("pantau.worker")
-    delay = 1.0
-    while True:
-        try:
-            probe = KafkaConsumer(**settings.kafka_client_options(request_timeout_ms=5000))
-            probe.topics()
-            probe.close()
-            return
-        except KafkaError as error:
-            log.warning(
-                "broker_unavailable",
-                broker=settings.broker,
-                error=str(error),
-                retry_in_seconds=delay,
-            )
-            time.sleep(delay)
-            delay = min(delay * 2, 30.0)
+    run(get_settings())
 
 
 @main.command()

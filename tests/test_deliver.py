@@ -7,7 +7,7 @@ import asyncio
 from aiokafka.errors import KafkaTimeoutError
 from prometheus_client import REGISTRY
 
-from streams.worker.agents import Outgoing, deliver
+from streams.worker.delivery import Outgoing, deliver
 
 
 class FlakyTopic:
