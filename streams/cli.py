@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from streams.models import Article
-    from streams.replay import InputError
     from streams.rules.compiler import RuleSet
+    from streams.tools.replay import InputError
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
@@ -53,7 +53,7 @@ def _user_error(error: Exception) -> str | None:
     packs = sys.modules.get("streams.rules.packs")
     if packs and isinstance(error, packs.RulePackError):
         return str(error)
-    replay = sys.modules.get("streams.replay")
+    replay = sys.modules.get("streams.tools.replay")
     if replay and isinstance(error, replay.InputError):
         return str(error)
     kafka_errors = sys.modules.get("kafka.errors")
@@ -81,7 +81,7 @@ def main() -> None:
 @click.option("--port", default=9092, show_default=True, type=int)
 def broker(host: str, port: int) -> None:
     """Run the embedded Kafka-compatible broker (Tansu, in memory) in the foreground."""
-    from streams.broker import broker_command
+    from streams.tools.broker import broker_command
 
     console.print(f"Tansu listening on {host}:{port} (PANTAU_BROKER=kafka://{host}:{port})")
     os.execv(broker_command(host, port)[0], broker_command(host, port))
@@ -106,7 +106,7 @@ def replay(paths: tuple[Path, ...], rate: float, loop: bool, topic: str | None) 
     """Publish seed text files (title: first line after any dateline) or JSON Lines articles."""
     from rich.progress import Progress
 
-    from streams.replay import articles_from, make_producer, publish
+    from streams.tools.replay import articles_from, make_producer, publish
 
     settings = get_settings()
     events = list(articles_from(paths))
@@ -146,7 +146,7 @@ def replay(paths: tuple[Path, ...], rate: float, loop: bool, topic: str | None) 
 def tail(as_json: bool, from_beginning: bool, idle_timeout: float | None) -> None:
     """Follow the alerts topic and print each alert (no consumer group, so it starts at once)."""
     from streams.models import Alert
-    from streams.tail import open_consumer, print_alert, records
+    from streams.tools.tail import open_consumer, print_alert, records
 
     settings = get_settings()
     consumer = open_consumer(
@@ -180,7 +180,7 @@ def classify(paths: tuple[Path, ...], ruleset: RuleSet) -> None:
     """
     from streams.engine import Classifier
     from streams.models import ClassifyResult
-    from streams.replay import InputError
+    from streams.tools.replay import InputError
 
     classifier = Classifier(ruleset)
     failed = 0
@@ -205,7 +205,7 @@ def _offline_articles(
     paths: tuple[Path, ...], max_body_bytes: int
 ) -> Iterator[Article | InputError]:
     """Each article of the inputs, or the located error that stopped it, in input order."""
-    from streams.replay import InputError, article_sources, parse_seed
+    from streams.tools.replay import InputError, article_sources, parse_seed
     from streams.validate import BadRecord, parse_record
 
     for where, source in article_sources(paths or (Path("-"),)):
@@ -229,7 +229,7 @@ def _offline_articles(
 )
 def demo(duration: float | None) -> None:
     """Embedded broker + worker + the five seed articles, printing alerts as they arrive."""
-    from streams.broker import embedded_broker, stop_process
+    from streams.tools.broker import embedded_broker, stop_process
 
     configured = os.environ.get("PANTAU_BROKER")
     with embedded_broker() if not configured else nullcontext(configured) as url:
@@ -264,9 +264,9 @@ def _profile_fields(profile: dict[str, str]) -> dict[str, str]:
 
 def _demo_loop(settings: Settings, duration: float | None) -> None:
     from streams.models import Alert
-    from streams.replay import articles_from, make_producer, publish
-    from streams.tail import open_consumer, print_alert, records
-    from streams.topics import ensure_topics, pipeline_topics
+    from streams.tools.replay import articles_from, make_producer, publish
+    from streams.tools.tail import open_consumer, print_alert, records
+    from streams.tools.topics import ensure_topics, pipeline_topics
 
     ensure_topics(settings, pipeline_topics(settings))
     consumer = open_consumer(
@@ -372,9 +372,9 @@ def rules_push(files: tuple[Path, ...], delete: bool) -> None:
     Each pack is validated together with the worker's rule files first; an invalid pack is
     refused with its error and nothing is sent. Workers swap to the new rule set at once.
     """
-    from streams.replay import make_producer
     from streams.rules.packs import RulePackError
-    from streams.topics import ensure_topics
+    from streams.tools.replay import make_producer
+    from streams.tools.topics import ensure_topics
     from streams.worker.live_rules import LiveRules
 
     settings = get_settings()
@@ -415,7 +415,7 @@ def rules_push(files: tuple[Path, ...], delete: bool) -> None:
 )
 def dlq(replay: bool, reason: str | None, as_json: bool, idle_timeout: float) -> None:
     """List dead-lettered records with their reason, and re-publish them after a fix."""
-    from streams.deadletters import list_dead_letters, replay_dead_letters
+    from streams.tools.deadletters import list_dead_letters, replay_dead_letters
 
     settings = get_settings()
     letters = list_dead_letters(settings, reason, idle_timeout)
@@ -455,8 +455,8 @@ def schemas(check: bool) -> None:
 def _register_tools() -> None:
     """Commands that live next to the code they drive."""
     from streams.bench import bench
-    from streams.dashboard import dashboard_command
-    from streams.evaluate import eval_command
+    from streams.tools.dashboard import dashboard_command
+    from streams.tools.evaluate import eval_command
 
     main.add_command(bench)
     main.add_command(dashboard_command)

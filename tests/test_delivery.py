@@ -22,13 +22,13 @@ from datetime import datetime
 import pytest
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from streams.broker import broker_command, free_port, stop_process, wait_for_port
 from streams.engine import Classifier
 from streams.models import Article
-from streams.replay import articles_from, make_producer
 from streams.rules.packs import load_ruleset
 from streams.settings import DEFAULT_PACK, Settings
-from streams.tail import open_consumer
+from streams.tools.broker import broker_command, free_port, stop_process, wait_for_port
+from streams.tools.replay import articles_from, make_producer
+from streams.tools.tail import open_consumer
 
 from .conftest import SEEDS, Worker, read_topic, settings_for
 

@@ -8,7 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from streams.engine import Classifier
-from streams.evaluate import (
+from streams.rules.packs import load_ruleset
+from streams.settings import DEFAULT_PACK
+from streams.tools.evaluate import (
     TARGET_AGREEMENT,
     TARGET_F1,
     TARGET_NON_POLITICS_RATE,
@@ -25,8 +27,6 @@ from streams.evaluate import (
     score_sib,
     verdict,
 )
-from streams.rules.packs import load_ruleset
-from streams.settings import DEFAULT_PACK
 
 from .conftest import ROOT
 

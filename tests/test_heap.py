@@ -7,7 +7,7 @@ import weakref
 import pytest
 
 from streams.bench.workload import article_events
-from streams.broker import free_port
+from streams.tools.broker import free_port
 from streams.worker import heap
 
 from .conftest import scrape_once_consumed, send, settings_for

@@ -7,11 +7,11 @@ import json
 import pytest
 
 from streams.engine import Classifier
-from streams.replay import parse_seed
 from streams.rules.packs import load_ruleset
 from streams.settings import DEFAULT_PACK
 from streams.stories import alert_signature, document_minhash
 from streams.text.document import Document
+from streams.tools.replay import parse_seed
 from streams.worker import matches
 from streams.worker.matches import Match, match_records, read_matches
 

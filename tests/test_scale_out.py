@@ -13,9 +13,9 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from streams.engine import Classifier
 from streams.models import Article
-from streams.replay import articles_from, make_producer, publish
 from streams.rules.packs import load_ruleset
 from streams.settings import DEFAULT_PACK
+from streams.tools.replay import articles_from, make_producer, publish
 
 from .conftest import SEEDS, read_topic, settings_for
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from streams.engine import Classifier
-from streams.replay import parse_seed
 from streams.rules.packs import load_ruleset
 from streams.settings import DEFAULT_PACK
+from streams.tools.replay import parse_seed
 
 from .conftest import EXPECTED_SEED_ALERTS, SEEDS
 

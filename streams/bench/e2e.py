@@ -32,10 +32,10 @@ from streams.bench import profile
 from streams.bench.progress import read_progress
 from streams.bench.stats import median, percentile, ratio
 from streams.bench.workload import article_events, default_classifier
-from streams.broker import embedded_broker, free_port, stop_process
 from streams.models import Article
 from streams.settings import TANSU_PROFILE, Settings
-from streams.topics import ensure_topics, pipeline_topics
+from streams.tools.broker import embedded_broker, free_port, stop_process
+from streams.tools.topics import ensure_topics, pipeline_topics
 
 ARTICLES, OUTPUT = "bench.articles", "bench.output"
 SYSTEMS = ("worker", "faust_noop", "faust_send", "raw")

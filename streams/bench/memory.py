@@ -27,7 +27,7 @@ from streams.bench.e2e import (
 )
 from streams.bench.stats import slope
 from streams.bench.workload import iter_article_events
-from streams.broker import embedded_broker
+from streams.tools.broker import embedded_broker
 
 SAMPLE_EVERY = 1.0
 GROWTH_ALLOWED = 0.05  # "no growth trend": projected growth over the span under 5% of RSS

@@ -22,11 +22,11 @@ from pathlib import Path
 
 from streams.engine import Classifier
 from streams.models import Article, RulePack
-from streams.replay import parse_seed
 from streams.rules.compiler import RuleSet
 from streams.rules.generate import generate_pack
 from streams.rules.packs import compile_texts, load_ruleset, parse_pack
 from streams.settings import DEFAULT_PACK
+from streams.tools.replay import parse_seed
 
 SEEDS = Path(__file__).resolve().parent.parent.parent / "seeds"
 QUIET_BYTES = 4_000  # about a seed article's body

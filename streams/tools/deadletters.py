@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streams.replay import make_producer
 from streams.settings import Settings
-from streams.tail import open_consumer, records
+from streams.tools.replay import make_producer
+from streams.tools.tail import open_consumer, records
 
 
 @dataclass

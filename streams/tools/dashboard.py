@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from grafana_foundation_sdk.models.dashboard import Dashboard as DashboardModel
 
 DASHBOARD_PATH = (
-    Path(__file__).resolve().parent.parent / "deploy" / "grafana" / "dashboards" / "pantau.json"
+    Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "dashboards" / "pantau.json"
 )
 UID = "pantau"
 RATE = "[$__rate_interval]"
