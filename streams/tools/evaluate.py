@@ -25,7 +25,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from streams.rules.options import rule_packs_option
+from streams.cli.options import rule_packs_option
 
 if TYPE_CHECKING:  # the engine is imported when used, so `pantau` itself starts fast
     from streams.engine import Classifier

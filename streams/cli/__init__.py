@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 
-from streams.rules.options import rule_packs_option
+from streams.cli.options import rule_packs_option
 from streams.settings import TANSU_PROFILE, Settings, get_settings
 
 if TYPE_CHECKING:
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from streams.rules.compiler import RuleSet
     from streams.tools.replay import InputError
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 console = Console(highlight=False, soft_wrap=True)
 errors = Console(stderr=True, highlight=False, soft_wrap=True)
 
