@@ -11,11 +11,8 @@ grafana-foundation-sdk is a development dependency, so it is imported only when 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import click
 
 if TYPE_CHECKING:
     from grafana_foundation_sdk.builders.prometheus import Dataquery
@@ -289,18 +286,3 @@ def dashboard_json() -> str:
     from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
     return json.dumps(build(), cls=JSONEncoder, indent=2, sort_keys=True) + "\n"
-
-
-@click.command("dashboard")
-@click.option("--check", is_flag=True, help="Exit 1 if the JSON file differs from the code.")
-def dashboard_command(check: bool) -> None:
-    """Write the Grafana dashboard (deploy/grafana/dashboards/pantau.json) from its code."""
-    text = dashboard_json()
-    if check:
-        if not DASHBOARD_PATH.exists() or DASHBOARD_PATH.read_text() != text:
-            click.echo(f"{DASHBOARD_PATH} is out of date; run `pantau dashboard`", err=True)
-            sys.exit(1)
-        return
-    DASHBOARD_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DASHBOARD_PATH.write_text(text)
-    click.echo(f"wrote {DASHBOARD_PATH}")
