@@ -6,7 +6,7 @@ import weakref
 
 import pytest
 
-from streams.bench.workload import article_events
+from benchmarks.workload import article_events
 from streams.tools.broker import free_port
 from streams.worker import heap
 

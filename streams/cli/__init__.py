@@ -11,8 +11,7 @@ import sys
 
 import click
 
-from streams.bench import bench
-from streams.cli import generated, records, rules, run
+from streams.cli import bench, generated, records, rules, run
 from streams.settings import get_settings
 from streams.tools.evaluate import eval_command
 
@@ -74,7 +73,7 @@ COMMANDS = (
     generated.schemas,
     generated.dashboard,
     eval_command,  # defined with its tool until evaluate.py's rewrite moves it here
-    bench,
+    bench.bench,
 )
 for _command in COMMANDS:
     main.add_command(_command)

@@ -2,7 +2,7 @@
 
 What a hand-written forwarder reaches on this broker and machine: the ceiling for any worker.
 It takes every partition of the topic by assignment (a group join stalls on Tansu) and still
-commits its offsets under its own group id. Run: ``python -m streams.bench.raw_ref``.
+commits its offsets under its own group id. Run: ``python -m benchmarks.raw_ref``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from streams.bench.progress import Tracker
+from benchmarks.progress import Tracker
 from streams.settings import get_settings
 
 BATCH = 500

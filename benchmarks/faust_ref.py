@@ -3,7 +3,7 @@
 Built with the worker's app settings (keep in step with ``streams/worker/app.py``) from the same
 ``PANTAU_*`` variables, but with its own app id and nothing else registered. ``BENCH_MODE=noop``
 only iterates the stream; ``send`` forwards each event and awaits the broker's acknowledgement,
-as the worker does with each article's output. Run: ``python -m streams.bench.faust_ref``.
+as the worker does with each article's output. Run: ``python -m benchmarks.faust_ref``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import faust
 
-from streams.bench.progress import Tracker
+from benchmarks.progress import Tracker
 from streams.settings import get_settings
 
 settings = get_settings()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from aiokafka.errors import KafkaError
 
-from streams.bench.e2e import (
+from benchmarks.e2e import (
     ARTICLES,
     E2EPlan,
     System,
@@ -25,8 +25,8 @@ from streams.bench.e2e import (
     start_producer,
     wait_ready,
 )
-from streams.bench.stats import slope
-from streams.bench.workload import iter_article_events
+from benchmarks.stats import slope
+from benchmarks.workload import iter_article_events
 from streams.tools.broker import embedded_broker
 
 SAMPLE_EVERY = 1.0

@@ -28,10 +28,10 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from streams.bench import profile
-from streams.bench.progress import read_progress
-from streams.bench.stats import median, percentile, ratio
-from streams.bench.workload import article_events, default_classifier
+from benchmarks import profile
+from benchmarks.progress import read_progress
+from benchmarks.stats import median, percentile, ratio
+from benchmarks.workload import article_events, default_classifier
 from streams.models import Article
 from streams.settings import TANSU_PROFILE, Settings
 from streams.tools.broker import embedded_broker, free_port, stop_process
@@ -41,10 +41,11 @@ ARTICLES, OUTPUT = "bench.articles", "bench.output"
 SYSTEMS = ("worker", "faust_noop", "faust_send", "raw")
 MODULES = {
     "worker": "streams",  # python -m streams worker
-    "faust_noop": "streams.bench.faust_ref",
-    "faust_send": "streams.bench.faust_ref",
-    "raw": "streams.bench.raw_ref",
+    "faust_noop": "benchmarks.faust_ref",
+    "faust_send": "benchmarks.faust_ref",
+    "raw": "benchmarks.raw_ref",
 }
+CHECKOUT = Path(__file__).resolve().parents[1]  # so `-m benchmarks.*` runs in any folder
 STARTUP_TIMEOUT = 90.0  # seconds until a system must have processed its first record
 POLL = 0.25
 STILL = 2.0  # seconds without a new output after which a system is taken to be done
@@ -89,6 +90,7 @@ class System:
             "BENCH_MODE": kind.removeprefix("faust_"),
             "BENCH_EXPECTED": str(expected),
             "BENCH_PROGRESS": str(self.progress_path),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(CHECKOUT), os.getenv("PYTHONPATH")])),
             **plan.extra_env,
         }
         module = plan.modules.get(kind) or MODULES[kind]

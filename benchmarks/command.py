@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[1]  # the checkout: benchmarks/ sits beside streams/
 SECTIONS = ("classifier", "e2e", "memory")
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
@@ -91,10 +91,10 @@ def bench(
     Every figure is the median of repeated runs, and every comparison (naive regex baseline,
     raw aiokafka loop, no-op Faust agent) is measured in the same run on this machine.
     """
-    from streams.bench import report
-    from streams.bench.classifier import ClassifierPlan, run_classifier
-    from streams.bench.e2e import E2EPlan, run_e2e
-    from streams.bench.memory import MemoryPlan, run_memory
+    from benchmarks import report
+    from benchmarks.classifier import ClassifierPlan, run_classifier
+    from benchmarks.e2e import E2EPlan, run_e2e
+    from benchmarks.memory import MemoryPlan, run_memory
 
     sections = only or SECTIONS
     out.mkdir(parents=True, exist_ok=True)
@@ -161,8 +161,8 @@ def bench(
 
 def run_profiles(out: Path, classifier_plan, e2e_plan, quick: bool, log) -> dict:
     """py-spy the classifier alone and the worker draining a backlog (extra, unmeasured runs)."""
-    from streams.bench.classifier import profile_classifier
-    from streams.bench.e2e import profile_worker
+    from benchmarks.classifier import profile_classifier
+    from benchmarks.e2e import profile_worker
 
     seconds = 5.0 if quick else 20.0
     log(f"profile: py-spy on the classifier and on a worker, {seconds:.0f} s each")

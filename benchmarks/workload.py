@@ -20,15 +20,15 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from benchmarks.generate import generate_pack
 from streams.engine import Classifier
 from streams.models import Article, RulePack
 from streams.rules.compiler import RuleSet
-from streams.rules.generate import generate_pack
 from streams.rules.packs import compile_texts, load_ruleset, parse_pack
 from streams.settings import DEFAULT_PACK
 from streams.tools.replay import parse_seed
 
-SEEDS = Path(__file__).resolve().parent.parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 QUIET_BYTES = 4_000  # about a seed article's body
 
 

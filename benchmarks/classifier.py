@@ -12,10 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from streams.bench import profile
-from streams.bench.naive import naive_classify, naive_rules
-from streams.bench.stats import median, percentile, ratio
-from streams.bench.workload import Workload, article_events, load_workload, seed_articles
+from benchmarks import profile
+from benchmarks.naive import naive_classify, naive_rules
+from benchmarks.stats import median, percentile, ratio
+from benchmarks.workload import Workload, article_events, load_workload, seed_articles
 from streams.engine import Classifier
 from streams.models import Article
 
