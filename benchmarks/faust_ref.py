@@ -15,6 +15,7 @@ import faust
 
 from benchmarks.progress import Tracker
 from streams.settings import get_settings
+from streams.worker.faust_config import faust_options
 
 settings = get_settings()
 MODE = os.environ.get("BENCH_MODE", "noop")
@@ -25,7 +26,7 @@ tracker = Tracker(
 
 # Faust's own stream buffer, not Pantau's: the worker bounds it for its large batched records,
 # and that bound costs an agent that awaits one send per event most of its rate.
-options = settings.faust_options()
+options = faust_options(settings)
 del options["stream_buffer_maxsize"]
 app = faust.App(settings.app_id, **options)
 source = app.topic(settings.articles_topic, key_type=bytes, value_type=bytes)

@@ -17,6 +17,7 @@ from streams.worker import heap, metrics, sensors, workarounds
 from streams.worker.broker_watch import BrokerWatch, wait_for_broker
 from streams.worker.classify_stage import ClassifyStage
 from streams.worker.delivery import DeadLetters
+from streams.worker.faust_config import faust_options
 from streams.worker.logs import configure_logging, dict_config
 from streams.worker.publish import Publisher
 from streams.worker.rules_follower import RulesFollower
@@ -35,7 +36,7 @@ def build_app(settings: Settings) -> WorkerApp:
     """The Faust app of a worker, with everything registered; compiles the rules first, so a
     bad rule file ends a start before anything else is set up."""
     rules = RulesFollower(settings)
-    app = faust.App(settings.app_id, **settings.faust_options())
+    app = faust.App(settings.app_id, **faust_options(settings))
 
     def topic(name: str) -> faust.TopicT:
         return app.topic(name, key_type=bytes, value_type=bytes)
