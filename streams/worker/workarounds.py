@@ -1,6 +1,6 @@
 """Client bugs and limits that lost or held back records, and what Pantau does about them.
 
-All were found by the multi-worker tests (``tests/test_scale_out.py``, ``tests/test_delivery.py``)
+All were found by the multi-worker tests (``tests/test_scale_out.py``, ``tests/test_outages.py``)
 and are upstream behaviour of faust-streaming 0.15 and aiokafka 0.12; each fix is kept here, in
 one place, so it can go once upstream changes.
 
