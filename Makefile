@@ -24,8 +24,8 @@ test: install
 	$(PY) -m pytest
 
 lint: install
-	$(VENV)/bin/ruff check streams tests
-	$(VENV)/bin/ruff format --check streams tests
+	$(VENV)/bin/ruff check streams tests benchmarks
+	$(VENV)/bin/ruff format --check streams tests benchmarks
 
 schemas: install
 	$(VENV)/bin/pantau schemas

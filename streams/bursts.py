@@ -94,6 +94,39 @@ def detect(
     )
 
 
+def count_alerts(
+    counts,
+    watch,
+    rule_id: str,
+    at: float,
+    added: int,
+    thresholds: BurstThresholds = DEFAULT_BURST_THRESHOLDS,
+) -> BurstEvent | None:
+    """Count ``added`` alerts of ``rule_id`` in the tumbling window holding epoch second ``at``;
+    a burst event when they are the ones that take the window over the threshold.
+
+    ``counts`` is a windowed table of alerts per rule (the worker's Faust tumbling table:
+    ``+=`` counts into the current window, ``.current()`` and ``.delta(seconds)`` read a window
+    back) and ``watch`` a table of the window in which each rule was first counted, so that
+    windows before it are not taken for quiet ones.
+    """
+    counts[rule_id] += added
+    windows = counts[rule_id]
+    size = thresholds.window_seconds
+    start = window_start(at, size)
+    since = watch.get(rule_id)
+    if since is None:
+        watch[rule_id] = since = start
+    watched = int((start - since) // size)
+    back_to = min(watched, thresholds.history)  # detect() reads no further back
+    history = [windows.delta(size * back) for back in range(back_to, 0, -1)]
+    count = windows.current()
+    burst = detect(rule_id, start, count, history, thresholds)
+    if burst is None or detect(rule_id, start, count - added, history, thresholds):
+        return None  # below the threshold, or already reported for this window
+    return burst
+
+
 def observe(
     state: dict | None,
     *,

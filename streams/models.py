@@ -11,7 +11,14 @@ import re
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 Severity = Literal["low", "medium", "high", "critical"]
 FieldName = Literal["title", "body"]
@@ -20,6 +27,17 @@ LANGUAGE_CODE = r"^[a-z]{2,3}$"
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def first_problem(error: ValidationError, whole: str) -> tuple[tuple[int | str, ...], str]:
+    """The first thing pydantic refused: its location and one line for a person, ``where: what``.
+
+    ``whole`` stands for ``where`` when the error is about the object itself. One line, because
+    a record's dead-letter header and a rule pack's ``file:line:col`` message each hold one.
+    """
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or whole
+    return tuple(first["loc"]), f"{where}: {first['msg']}"
 
 
 class Article(BaseModel):

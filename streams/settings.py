@@ -141,8 +141,13 @@ class Settings(BaseSettings):
             context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
         return context
 
-    def kafka_python_security(self) -> dict:
-        """Keyword arguments for kafka-python clients (replay, tail, dlq, rules push)."""
+    def kafka_client_options(self, **options) -> dict:
+        """Keyword arguments for every kafka-python or aiokafka client Pantau opens: the brokers
+        and the security settings (both libraries take the same names), plus ``options``."""
+        return {"bootstrap_servers": self.bootstrap_servers, **self.kafka_security(), **options}
+
+    def kafka_security(self) -> dict:
+        """The security part of :meth:`kafka_client_options`."""
         options: dict = {"security_protocol": self.security_protocol}
         context = self.ssl_context()
         if context is not None:
@@ -154,46 +159,6 @@ class Settings(BaseSettings):
                 self.sasl_password.get_secret_value() if self.sasl_password else None
             )
         return options
-
-    def faust_options(self) -> dict:
-        """Faust app options from Settings; the worker and the benchmark's reference apps."""
-        return {
-            "broker": self.broker,
-            "key_serializer": "raw",
-            "value_serializer": "raw",
-            "web_enabled": False,
-            "autodiscover": False,
-            "topic_partitions": self.partitions,
-            "datadir": str(self.data_dir / "{conf.id}"),
-            "producer_acks": -1,
-            "consumer_auto_offset_reset": "earliest",
-            "broker_rebalance_timeout": self.rebalance_timeout,
-            "broker_session_timeout": self.session_timeout,
-            "broker_heartbeat_interval": self.heartbeat_interval,
-            "broker_credentials": self.faust_credentials(),
-            # Big enough that an oversized article is fetched and dead-lettered, never left stuck.
-            "consumer_max_fetch_size": self.max_record_bytes,
-            "broker_max_poll_records": self.max_poll_records,
-            "stream_buffer_maxsize": self.stream_buffer,
-            "producer_max_request_size": self.max_record_bytes,
-            "producer_max_batch_size": self.producer_batch_bytes,
-            "producer_request_timeout": self.producer_request_timeout,
-        }
-
-    def faust_credentials(self):
-        """``broker_credentials`` for Faust, or None for plaintext."""
-        import faust
-
-        context = self.ssl_context()
-        if self.security_protocol.startswith("SASL"):
-            password = self.sasl_password.get_secret_value() if self.sasl_password else ""
-            return faust.SASLCredentials(
-                username=self.sasl_username or "",
-                password=password,
-                mechanism=self.sasl_mechanism,
-                ssl_context=context,
-            )
-        return faust.SSLCredentials(context) if context is not None else None
 
 
 TANSU_PROFILE = {

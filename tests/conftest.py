@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams.broker import embedded_broker, stop_process
 from streams.settings import TANSU_PROFILE, Settings
+from streams.tools.broker import embedded_broker, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -117,7 +117,7 @@ def settings_for(broker_url: str, topics: dict[str, str], **fields) -> Settings:
 
 def read_topic(settings: Settings, topic: str, until, timeout: float = 90.0) -> list:
     """Records of ``topic`` from the beginning until ``until(records)`` holds or time runs out."""
-    from streams.tail import open_consumer
+    from streams.tools.tail import open_consumer
 
     consumer = open_consumer(settings.bootstrap_servers, topic, from_beginning=True)
     found: list = []
@@ -133,7 +133,7 @@ def read_topic(settings: Settings, topic: str, until, timeout: float = 90.0) -> 
 
 def send(settings: Settings, values: list[bytes], topic: str | None = None) -> None:
     """Publish raw records to ``topic`` (default: the articles topic) and wait for the acks."""
-    from streams.replay import make_producer
+    from streams.tools.replay import make_producer
 
     producer = make_producer(settings)
     for value in values:
@@ -167,10 +167,10 @@ def scrape_once_consumed(port: int, articles: int, timeout: float = 60.0) -> dic
 
 def offline_seed_alert_ids() -> set[str]:
     """Alert ids the default pack gives the seeds offline: what a worker must publish."""
-    from streams.classify import Classifier
-    from streams.replay import parse_seed
+    from streams.engine import Classifier
     from streams.rules.packs import load_ruleset
     from streams.settings import DEFAULT_PACK
+    from streams.tools.replay import parse_seed
 
     classifier = Classifier(load_ruleset([DEFAULT_PACK]))
     return {

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from streams.classify import BadRecord, Classifier, parse_record
+from streams.engine import Classifier
 from streams.rules.packs import compile_texts
+from streams.validate import BadRecord, parse_record
 
 LIMIT = 1_048_576
 PACK = """

@@ -12,15 +12,15 @@ import math
 import pytest
 from click.testing import CliRunner
 
-from streams.bench import bench
-from streams.bench.e2e import Load
-from streams.bench.memory import MemoryPlan, summarise_memory
-from streams.bench.naive import naive_classify, naive_rules
-from streams.bench.profile import top_frames
-from streams.bench.report import targets
-from streams.bench.stats import median, percentile, ratio, slope
-from streams.bench.workload import article_events
-from streams.classify import Classifier
+from benchmarks import bench
+from benchmarks.e2e import Load
+from benchmarks.memory import MemoryPlan, summarise_memory
+from benchmarks.naive import naive_classify, naive_rules
+from benchmarks.profile import top_frames
+from benchmarks.report import targets
+from benchmarks.stats import median, percentile, ratio, slope
+from benchmarks.workload import article_events
+from streams.engine import Classifier
 from streams.models import Article
 from streams.rules.packs import compile_texts, parse_pack
 from streams.settings import DEFAULT_PACK
@@ -213,3 +213,17 @@ def test_quick_end_to_end_run_through_tansu_times_every_article_that_alerts(tmp_
     assert steady["articles"] == 250 and steady["timed"] == 125 and steady["missing"] == 0
     assert 0 < steady["p50_ms"] <= steady["p99_ms"] < 5_000
     assert e2e["worker_share_of_faust_noop"] > 0
+
+
+def test_bench_outside_a_checkout_says_so_in_one_line(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from streams.cli import bench as bench_command
+    from streams.cli import main
+
+    monkeypatch.setattr(bench_command, "CHECKOUT", tmp_path)  # no benchmarks/ there
+    result = CliRunner().invoke(main, ["bench", "--quick"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [
+        "Error: pantau bench runs from a checkout of the repository (benchmarks/ is not installed)"
+    ]

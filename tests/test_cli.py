@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from streams.replay import articles_from
+from streams.tools.replay import articles_from
 
 from .conftest import EXPECTED_SEED_ALERTS, ROOT, SEEDS
 
@@ -127,7 +127,7 @@ def test_a_kafka_error_ends_a_command_with_one_line_naming_the_broker(monkeypatc
     from click.testing import CliRunner
     from kafka.errors import KafkaTimeoutError
 
-    import streams.replay
+    import streams.tools.replay
     from streams.cli import main
     from streams.settings import get_settings
 
@@ -135,7 +135,7 @@ def test_a_kafka_error_ends_a_command_with_one_line_naming_the_broker(monkeypatc
         raise KafkaTimeoutError("Unable to bootstrap from ['127.0.0.1:1']")
 
     monkeypatch.setenv("PANTAU_BROKER", "kafka://127.0.0.1:1")
-    monkeypatch.setattr(streams.replay, "make_producer", unreachable)
+    monkeypatch.setattr(streams.tools.replay, "make_producer", unreachable)
     get_settings.cache_clear()  # settings are read once per process
     try:
         result = CliRunner().invoke(main, ["replay", str(SEEDS)])

@@ -7,8 +7,9 @@ import re
 
 from click.testing import CliRunner
 
-from streams import dashboard
-from streams.dashboard import DASHBOARD_PATH, dashboard_command, dashboard_json
+from streams.cli.generated import dashboard as dashboard_command
+from streams.tools import dashboard
+from streams.tools.dashboard import DASHBOARD_PATH, dashboard_json
 
 from .test_metrics import exposed_names
 

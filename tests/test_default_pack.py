@@ -13,7 +13,7 @@ from functools import cache
 
 import pytest
 
-from streams.classify import Classifier
+from streams.engine import Classifier
 from streams.models import Article
 from streams.rules.packs import load_ruleset, parse_pack
 from streams.settings import DEFAULT_PACK

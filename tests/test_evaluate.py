@@ -7,9 +7,12 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from streams.classify import Classifier
-from streams.evaluation import pages, panl
-from streams.evaluation.case2021 import (
+from streams.cli.evaluate import eval_command
+from streams.engine import Classifier
+from streams.rules.packs import load_ruleset
+from streams.settings import DEFAULT_PACK
+from streams.tools.evaluation import pages, panl
+from streams.tools.evaluation.case2021 import (
     TARGET_F1,
     TARGET_NEGATIVE_RATE,
     Snippet,
@@ -18,11 +21,11 @@ from streams.evaluation.case2021 import (
     score_case,
     verdict,
 )
-from streams.evaluation.command import detect, eval_command
-from streams.evaluation.pages import evaluate_pages
-from streams.evaluation.panl import evaluate_panl
-from streams.evaluation.scoring import Counts, half_of, macro_f1
-from streams.evaluation.sib200 import (
+from streams.tools.evaluation.pages import evaluate_pages
+from streams.tools.evaluation.panl import evaluate_panl
+from streams.tools.evaluation.run import detect
+from streams.tools.evaluation.scoring import Counts, half_of, macro_f1
+from streams.tools.evaluation.sib200 import (
     TARGET_AGREEMENT,
     TARGET_NON_POLITICS_RATE,
     Aligned,
@@ -30,8 +33,6 @@ from streams.evaluation.sib200 import (
     load_sib200,
     score_sib,
 )
-from streams.rules.packs import load_ruleset
-from streams.settings import DEFAULT_PACK
 
 from .conftest import ROOT
 

@@ -8,12 +8,12 @@ from click.testing import CliRunner
 
 from streams.cli import main
 from streams.models import Article
-from streams.replay import parse_seed
 from streams.rules.compiler import RuleSet
 from streams.rules.matcher import Explanation, explain, match_document
 from streams.rules.packs import compile_texts, load_ruleset
 from streams.settings import DEFAULT_PACK
 from streams.text.document import Document
+from streams.tools.replay import parse_seed
 
 from .conftest import SEEDS
 

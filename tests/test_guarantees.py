@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from streams.broker import free_port
-from streams.replay import make_producer
+from streams.tools.broker import free_port
+from streams.tools.replay import make_producer
 
 from .conftest import ROOT, read_topic, scrape, scrape_once_consumed, send, settings_for
 

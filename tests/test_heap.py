@@ -6,9 +6,9 @@ import weakref
 
 import pytest
 
-from streams import heap
-from streams.bench.workload import article_events
-from streams.broker import free_port
+from benchmarks.workload import article_events
+from streams.tools.broker import free_port
+from streams.worker import heap
 
 from .conftest import scrape_once_consumed, send, settings_for
 

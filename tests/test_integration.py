@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from streams.replay import articles_from, make_producer, publish
+from streams.tools.replay import articles_from, make_producer, publish
 
 from .conftest import EXPECTED_SEED_ALERTS, SEEDS, read_topic, seed_pairs, settings_for
 

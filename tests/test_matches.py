@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from streams import agents
-from streams.agents import Match, match_records, read_matches
-from streams.classify import Classifier
-from streams.replay import parse_seed
+from streams.engine import Classifier
 from streams.rules.packs import load_ruleset
 from streams.settings import DEFAULT_PACK
 from streams.stories import alert_signature, document_minhash
 from streams.text.document import Document
+from streams.tools.replay import parse_seed
+from streams.worker import matches
+from streams.worker.matches import Match, match_records, read_matches
 
 from .conftest import SEEDS
 
@@ -51,7 +51,7 @@ def test_a_rule_with_many_matches_is_split_below_the_record_limit(seed_matches, 
         for n in range(9)
     ]
     size = len(one.to_json())
-    monkeypatch.setattr(agents, "MATCHES_RECORD_BYTES", 4 * size)
+    monkeypatch.setattr(matches, "MATCHES_RECORD_BYTES", 4 * size)
 
     records = match_records(many)
 

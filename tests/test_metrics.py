@@ -10,11 +10,11 @@ from faust.types import TP
 from prometheus_client import REGISTRY, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from streams import metrics
-from streams.classify import BadRecord, parse_record
 from streams.rules.packs import load_ruleset
-from streams.sensors import FaustMetrics
 from streams.settings import DEFAULT_PACK
+from streams.validate import BadRecord, parse_record
+from streams.worker import metrics
+from streams.worker.sensors import FaustMetrics
 
 BOUNDED_LABELS = {
     "reason",

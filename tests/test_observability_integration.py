@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from streams.broker import free_port, stop_process
-from streams.dashboard import DASHBOARD_PATH
-from streams.replay import articles_from, make_producer, publish
+from streams.tools.broker import free_port, stop_process
+from streams.tools.dashboard import DASHBOARD_PATH
+from streams.tools.replay import articles_from, make_producer, publish
 
 from .conftest import (
     ROOT,

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 import yaml
 
-from streams.dashboard import JOB
+from streams.tools.dashboard import JOB
 
 from .conftest import ROOT
 from .test_metrics import exposed_names

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from streams.rules.language import (
+from streams.rules.query import (
     AllOf,
     AnyOf,
     ButNot,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from streams.replay import articles_from, parse_seed
+from streams.tools.replay import articles_from, parse_seed
 
 from .conftest import SEEDS
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from streams.classify import Classifier
+from streams.engine import Classifier
 from streams.models import Article
-from streams.rules.language import NotNear, Word, parse_query
 from streams.rules.matcher import explain
 from streams.rules.packs import compile_texts
+from streams.rules.query import NotNear, Word, parse_query
 from streams.text.document import Document
 
 

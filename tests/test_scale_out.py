@@ -11,11 +11,11 @@ import pytest
 from kafka import KafkaConsumer
 from kafka.admin import KafkaAdminClient, NewTopic
 
-from streams.classify import Classifier
+from streams.engine import Classifier
 from streams.models import Article
-from streams.replay import articles_from, make_producer, publish
 from streams.rules.packs import load_ruleset
 from streams.settings import DEFAULT_PACK
+from streams.tools.replay import articles_from, make_producer, publish
 
 from .conftest import SEEDS, read_topic, settings_for
 

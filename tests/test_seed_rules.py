@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from streams.classify import Classifier
-from streams.replay import parse_seed
+from streams.engine import Classifier
 from streams.rules.packs import load_ruleset
 from streams.settings import DEFAULT_PACK
+from streams.tools.replay import parse_seed
 
 from .conftest import EXPECTED_SEED_ALERTS, SEEDS
 

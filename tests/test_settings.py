@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from streams.settings import DEFAULT_PACK, Settings
+from streams.worker.faust_config import faust_credentials, faust_options
 
 
 def test_defaults_are_usable_on_a_laptop(monkeypatch):
@@ -40,12 +41,12 @@ def test_sasl_ssl_settings_reach_both_kafka_clients(monkeypatch, tmp_path):
     monkeypatch.setenv("PANTAU_SASL_USERNAME", "pantau")
     monkeypatch.setenv("PANTAU_SASL_PASSWORD", "s3cret")
     settings = Settings()
-    client = settings.kafka_python_security()
+    client = settings.kafka_security()
     assert client["security_protocol"] == "SASL_SSL"
     assert client["sasl_mechanism"] == "SCRAM-SHA-512"
     assert (client["sasl_plain_username"], client["sasl_plain_password"]) == ("pantau", "s3cret")
     assert isinstance(client["ssl_context"], ssl.SSLContext)
-    credentials = settings.faust_credentials()
+    credentials = faust_credentials(settings)
     assert isinstance(credentials, faust.SASLCredentials)
     assert credentials.username == "pantau" and credentials.ssl_context is not None
     assert "s3cret" not in repr(settings)  # the password is a secret, not logged
@@ -54,8 +55,8 @@ def test_sasl_ssl_settings_reach_both_kafka_clients(monkeypatch, tmp_path):
 def test_plaintext_needs_no_credentials(monkeypatch):
     monkeypatch.delenv("PANTAU_SECURITY_PROTOCOL", raising=False)
     settings = Settings()
-    assert settings.faust_credentials() is None
-    assert settings.kafka_python_security() == {"security_protocol": "PLAINTEXT"}
+    assert faust_credentials(settings) is None
+    assert settings.kafka_security() == {"security_protocol": "PLAINTEXT"}
 
 
 def test_fetch_batches_stay_small_enough_to_interleave_the_two_stages(monkeypatch):
@@ -63,7 +64,7 @@ def test_fetch_batches_stay_small_enough_to_interleave_the_two_stages(monkeypatc
     import faust
 
     monkeypatch.setenv("PANTAU_MAX_POLL_RECORDS", "7")
-    app = faust.App("settings-test", **Settings().faust_options())
+    app = faust.App("settings-test", **faust_options(Settings()))
     assert app.conf.broker_max_poll_records == 7
     assert Settings.model_fields["max_poll_records"].default <= 500
 
@@ -73,6 +74,6 @@ def test_each_agent_holds_few_fetched_records_whatever_their_size(monkeypatch):
     import faust
 
     monkeypatch.setenv("PANTAU_STREAM_BUFFER", "7")
-    app = faust.App("settings-test", **Settings().faust_options())
+    app = faust.App("settings-test", **faust_options(Settings()))
     assert app.conf.stream_buffer_maxsize == 7
     assert Settings.model_fields["stream_buffer"].default <= 64

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from streams import stories
-from streams.classify import Classifier
+from streams.engine import Classifier
 from streams.models import STORY_RECENT_ARTICLES, STORY_SOURCES, Alert, Article
-from streams.replay import parse_seed
 from streams.rules.packs import load_ruleset
 from streams.settings import DEFAULT_PACK
 from streams.stories import Signature, Thresholds, assign, signature_of, text_minhash
 from streams.text.document import Document
+from streams.tools.replay import parse_seed
 
 from .conftest import SEEDS
 

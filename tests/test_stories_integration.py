@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from streams.replay import articles_from, make_producer, parse_seed, publish
+from streams.tools.replay import articles_from, make_producer, parse_seed, publish
 
 from .conftest import SEEDS, read_topic, settings_for
 

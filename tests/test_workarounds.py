@@ -2,7 +2,7 @@
 after a rebalance seek every stream partition back, committed or not (bug 4), and fetch with
 the configured wait (5).
 
-The real path is covered by the kill and take-over tests in ``test_delivery.py``; these pin
+The real path is covered by the kill and take-over tests in ``test_outages.py``; these pin
 the rules themselves on Faust's own consumer object, with only its broker calls replaced.
 """
 
@@ -13,7 +13,7 @@ import asyncio
 import faust
 from faust.types import TP
 
-from streams import workarounds
+from streams.worker import workarounds
 
 TOPIC = TP("articles", 0)
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from streams.models import Rule, RulePack
-from streams.rules import language as q
+from streams.rules import query as q
 from streams.text.morphology import term_keys, token_keys
 from streams.text.normalise import tokenise
 

@@ -34,7 +34,7 @@ from streams.rules.compiler import (
     TermNode,
     walk,
 )
-from streams.rules.language import Side
+from streams.rules.query import Side
 from streams.text.countries import default_countries
 from streams.text.document import FIELDS, Document
 

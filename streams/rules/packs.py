@@ -8,9 +8,9 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from streams.models import RulePack
+from streams.models import RulePack, first_problem
 from streams.rules.compiler import RuleSet, UnknownConcept, compile_packs
-from streams.rules.language import RuleSyntaxError, parse_query
+from streams.rules.query import RuleSyntaxError, parse_query
 
 
 class RulePackError(ValueError):
@@ -69,14 +69,10 @@ def parse_pack(text: str, source: str = "<rules>") -> RulePack:
     try:
         pack = RulePack.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        node = _node_at(root, tuple(first["loc"]))
-        where = ".".join(str(p) for p in first["loc"]) or "pack"
+        location, message = first_problem(error, "pack")
+        node = _node_at(root, location)
         raise RulePackError(
-            source,
-            node.start_mark.line + 1,
-            node.start_mark.column + 1,
-            f"{where}: {first['msg']}",
+            source, node.start_mark.line + 1, node.start_mark.column + 1, message
         ) from None
     for index, rule in enumerate(pack.rules):
         query_node = _node_at(root, ("rules", index, "query"))

@@ -1,0 +1,184 @@
+"""Commands for rules: classify articles offline, check, explain and push rule packs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from streams.cli.options import rule_packs_option
+from streams.cli.output import console, errors
+from streams.settings import get_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from streams.models import Article
+    from streams.rules.compiler import RuleSet
+    from streams.tools.replay import InputError
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, allow_dash=True, path_type=Path))
+@rule_packs_option
+def classify(paths: tuple[Path, ...], ruleset: RuleSet) -> None:
+    """Classify articles offline (no Kafka), one result line per article, in input order.
+
+    PATHS are JSON Lines files (default: standard input), seed text files or folders, as for
+    `pantau replay`. Each JSON line needs `id` and `body` (`title` may be empty). Output:
+    {"article_id": ..., "rule_ids": [...], "alerts": [...]}. A bad line or file is reported
+    on stderr with where it is and gives {"article_id": null, "where": ..., "error": ...}; the
+    exit status is then 1.
+    """
+    from streams.engine import Classifier
+    from streams.models import ClassifyResult
+    from streams.tools.replay import InputError
+
+    classifier = Classifier(ruleset)
+    failed = 0
+    for article in _offline_articles(paths, get_settings().max_body_bytes):
+        if isinstance(article, InputError):
+            failed += 1
+            errors.print(str(article), markup=False)
+            print(
+                json.dumps({"article_id": None, "where": article.where, "error": article.message})
+            )
+            continue
+        alerts = classifier.classify(article)
+        ids = [a.rule_id for a in alerts]
+        result = ClassifyResult(article_id=article.id, rule_ids=ids, alerts=alerts)
+        print(result.model_dump_json())
+    sys.stdout.flush()
+    if failed:
+        sys.exit(1)
+
+
+def _offline_articles(
+    paths: tuple[Path, ...], max_body_bytes: int
+) -> Iterator[Article | InputError]:
+    """Each article of the inputs, or the located error that stopped it, in input order."""
+    from streams.tools.replay import InputError, article_sources, parse_seed
+    from streams.validate import BadRecord, parse_record
+
+    for where, source in article_sources(paths or (Path("-"),)):
+        try:
+            if isinstance(source, Path):
+                yield parse_seed(source)
+            else:
+                yield parse_record(source, max_body_bytes)
+        except BadRecord as error:
+            yield InputError(where, str(error))
+        except InputError as error:
+            yield error
+
+
+@click.group()
+def rules() -> None:
+    """Validate and explain watch rules."""
+
+
+@rules.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def rules_check(files: tuple[Path, ...]) -> None:
+    """Validate rule packs and list their rules; exit 1 on the first error (file:line:col)."""
+    from streams.rules.packs import RulePackError, load_ruleset
+
+    try:
+        ruleset = load_ruleset(list(files))
+    except RulePackError as error:
+        errors.print(f"[red]error[/] {error}")
+        sys.exit(1)
+    for compiled in ruleset.rules:
+        rule = compiled.rule
+        console.print(f"{rule.id:<26} v{rule.version:<4} {rule.severity:<8} {rule.title}")
+    console.print(
+        f"{len(ruleset.rules)} rules, {len(ruleset.terms)} terms, "
+        f"rule-set version {ruleset.version}: OK"
+    )
+
+
+@rules.command("explain")
+@click.argument("rule_id")
+@click.argument("text_or_file")
+@rule_packs_option
+@click.option("--title", default="", help="Headline to match as the title field.")
+@click.option("--language", default=None, help="Article language (detected when absent).")
+def rules_explain(rule_id: str, text_or_file: str, ruleset: RuleSet, title: str, language) -> None:
+    """Show which terms of RULE_ID matched where in TEXT (or a file), and why it fired or not."""
+    from streams.models import Article
+    from streams.rules.matcher import explain
+    from streams.text.document import Document
+
+    try:
+        is_file = len(text_or_file) < 4096 and Path(text_or_file).is_file()
+    except OSError:  # text that cannot be a file name
+        is_file = False
+    body = Path(text_or_file).read_text(encoding="utf-8") if is_file else text_or_file
+    document = Document.from_article(
+        Article(id="explain", title=title, body=body, language=language)
+    )
+    try:
+        result = explain(ruleset, rule_id, document)
+    except KeyError as error:
+        errors.print(f"[red]error[/] {error.args[0]}")
+        sys.exit(2)
+    console.print(f"rule [bold]{rule_id}[/]: {result.rule.rule.query}")
+    console.print(f"language: {document.language or 'unknown'}")
+    grouped = {label for labels in result.concepts.values() for label in labels}
+    groups = [*result.concepts.items(), ("term", sorted(result.found.keys() - grouped))]
+    for group, labels in groups:
+        for label in labels:
+            places = list({t.start: t for t in result.found[label]}.values())  # not per language
+            where = ", ".join(f"{t.text!r}@{t.start}" for t in places[:6])
+            more = f" (+{len(places) - 6})" if len(places) > 6 else ""
+            console.print(f"  {group} {label!r}: {where}{more}", markup=False)
+    if not result.found:
+        console.print("  no term of the rule occurs in the text")
+    for stop in result.stopped:
+        console.print(f"  stopped: {stop}", markup=False)
+    verdict = "[green]FIRED[/]" if result.fired else "[yellow]did not fire[/]"
+    console.print(f"{verdict}: {result.reason}")
+    if result.match:
+        for evidence in result.match.evidence:
+            console.print(f"  {evidence.field}: {evidence.snippet}")
+
+
+@rules.command("push")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--delete", is_flag=True, help="Remove these packs from the topic instead.")
+def rules_push(files: tuple[Path, ...], delete: bool) -> None:
+    """Publish rule packs to the live rules topic (key: file name without extension).
+
+    Each pack is validated together with the worker's rule files first; an invalid pack is
+    refused with its error and nothing is sent. Workers swap to the new rule set at once.
+    """
+    from streams.rules.packs import RulePackError
+    from streams.tools.replay import make_producer
+    from streams.tools.topics import ensure_topics
+    from streams.worker.live_rules import LiveRules
+
+    settings = get_settings()
+    live = LiveRules(settings.rule_files, topic=settings.rules_topic)
+    records = []
+    try:
+        for path in files:
+            text = None if delete else path.read_text(encoding="utf-8")
+            ruleset = live.apply(path.stem, text, source=str(path))
+            records.append((path.stem, text))
+    except RulePackError as error:
+        errors.print(f"[red]refused[/] {error}")
+        sys.exit(1)
+    ensure_topics(settings, {settings.rules_topic: (1, {"cleanup.policy": "compact"})})
+    producer = make_producer(settings)
+    for name, text in records:
+        producer.send(settings.rules_topic, key=name.encode(), value=text and text.encode())
+    producer.flush()
+    producer.close()
+    action = "removed" if delete else "published"
+    console.print(
+        f"{action} {len(records)} pack(s) on {settings.rules_topic}; "
+        f"rule-set version {ruleset.version} with {len(ruleset.rules)} rules"
+    )

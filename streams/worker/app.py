@@ -1,0 +1,89 @@
+"""The worker's Faust app, built on request: nothing happens when this module is imported.
+
+:func:`build_app` compiles the rules and wires the app: its topics and tables, the two stages
+(:mod:`~streams.worker.classify_stage` and :mod:`~streams.worker.story_stage`), the rules
+follower, the broker watch, the sensor and the client workarounds. :func:`run` is
+``pantau worker``: build, wait for the brokers, read the rules topic, hand over to Faust.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faust
+
+from streams.settings import Settings
+from streams.worker import heap, metrics, sensors, workarounds
+from streams.worker.broker_watch import BrokerWatch, wait_for_broker
+from streams.worker.classify_stage import ClassifyStage
+from streams.worker.delivery import DeadLetters
+from streams.worker.faust_config import faust_options
+from streams.worker.logs import configure_logging, dict_config
+from streams.worker.publish import Publisher
+from streams.worker.rules_follower import RulesFollower
+from streams.worker.story_stage import StoryStage
+
+
+@dataclass(frozen=True)
+class WorkerApp:
+    """The app and what :func:`run` needs of it after building."""
+
+    app: faust.App
+    rules: RulesFollower
+
+
+def build_app(settings: Settings) -> WorkerApp:
+    """The Faust app of a worker, with everything registered; compiles the rules first, so a
+    bad rule file ends a start before anything else is set up."""
+    rules = RulesFollower(settings)
+    app = faust.App(settings.app_id, **faust_options(settings))
+
+    def topic(name: str) -> faust.TopicT:
+        return app.topic(name, key_type=bytes, value_type=bytes)
+
+    articles_topic = topic(settings.articles_topic)
+    alerts_topic = topic(settings.alerts_topic)
+    stories_topic = topic(settings.stories_topic)
+    bursts_topic = topic(settings.bursts_topic)
+    dead_letter_topic = topic(settings.dead_letter_topic)
+    # The story stage: alerts re-keyed by rule id, so one worker owns each rule's stories and
+    # counts, and the tables partition exactly like this topic (co-partitioned changelogs).
+    matches_topic = app.topic(
+        f"{settings.app_id}-matches", key_type=str, value_type=bytes, internal=True
+    )
+    stories_table = app.Table("stories", key_type=str, default=None)
+    rule_counts = app.Table("rule-counts", key_type=str, default=int).tumbling(
+        settings.burst_window_seconds,
+        expires=settings.burst_window_seconds * (settings.burst_history + 2),
+    )
+    rule_watch = app.Table("rule-watch", key_type=str, default=None)
+
+    workarounds.install(
+        app,
+        [alerts_topic, stories_topic, bursts_topic, dead_letter_topic, matches_topic],
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+    )
+    sensors.install(app, lag_topics={articles_topic.get_topic_name()})
+
+    dead_letters = DeadLetters(dead_letter_topic, settings.max_record_bytes)
+    classify_stage = ClassifyStage(settings, rules, matches_topic, dead_letters)
+    publisher = Publisher(alerts_topic, stories_topic, bursts_topic, settings.publish_new_stories)
+    story_stage = StoryStage(settings, stories_table, rule_counts, rule_watch, publisher)
+    app.agent(articles_topic, name="classify")(classify_stage.run)
+    app.agent(matches_topic, name="stories")(story_stage.run)
+    app.task(BrokerWatch(settings).run)
+    app.task(rules.follow)
+    return WorkerApp(app, rules)
+
+
+def run(settings: Settings) -> None:
+    """Run a worker until it is stopped: ``pantau worker``."""
+    configure_logging(settings.log_format, settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    worker = build_app(settings)
+    wait_for_broker(settings)
+    worker.rules.preload(settings.rules_wait)
+    worker.app.conf.logging_config = dict_config(settings.log_format, settings.log_level)
+    metrics.serve(settings.metrics_host, settings.metrics_port)
+    heap.settle()
+    faust.Worker(worker.app, loglevel=settings.log_level).execute_from_commandline()
