@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from streams.cli import main
 from streams.models import Article
 from streams.rules.compiler import RuleSet
-from streams.rules.matcher import Explanation, explain, match_document
+from streams.rules.explain import Explanation, explain
+from streams.rules.matcher import match_document
 from streams.rules.packs import compile_texts, load_ruleset
 from streams.settings import DEFAULT_PACK
 from streams.text.document import Document

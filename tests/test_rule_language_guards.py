@@ -7,7 +7,7 @@ import pytest
 
 from streams.engine import Classifier
 from streams.models import Article
-from streams.rules.matcher import explain
+from streams.rules.explain import explain
 from streams.rules.packs import compile_texts
 from streams.rules.query import NotNear, Word, parse_query
 from streams.text.document import Document

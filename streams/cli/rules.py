@@ -109,7 +109,7 @@ def rules_check(files: tuple[Path, ...]) -> None:
 def rules_explain(rule_id: str, text_or_file: str, ruleset: RuleSet, title: str, language) -> None:
     """Show which terms of RULE_ID matched where in TEXT (or a file), and why it fired or not."""
     from streams.models import Article
-    from streams.rules.matcher import explain
+    from streams.rules.explain import explain
     from streams.text.document import Document
 
     try:

@@ -70,11 +70,12 @@ class AnyNode:
 
     A concept has dozens of alternatives and an article holds few of them: ``gates`` maps each
     term to the children whose most selective clause contains it, so one set intersection
-    with the document's terms finds the reachable children; ``needs`` holds the clauses those
-    children must still meet.
+    with the document's terms finds the reachable children; ``required`` (single words, one
+    subset test) and ``needs`` (clauses of several) hold what those children must still meet.
     """
 
     children: tuple[Plan, ...]
+    required: tuple[frozenset[int], ...] = field(init=False, repr=False, compare=False)
     needs: tuple[tuple[frozenset[int], ...], ...] = field(init=False, repr=False, compare=False)
     gates: dict[int, tuple[int, ...]] = field(init=False, repr=False, compare=False)
     gate_terms: frozenset[int] = field(init=False, repr=False, compare=False)
@@ -86,8 +87,12 @@ class AnyNode:
         for index, need in enumerate(needs):
             for term in need[0] if need else ():
                 gates[term].append(index)
+        rest = [need[1:] for need in needs]
         object.__setattr__(self, "ungated", tuple(i for i, need in enumerate(needs) if not need))
-        object.__setattr__(self, "needs", tuple(need[1:] for need in needs))
+        object.__setattr__(
+            self, "required", tuple(frozenset().union(*(c for c in r if len(c) == 1)) for r in rest)
+        )
+        object.__setattr__(self, "needs", tuple(tuple(c for c in r if len(c) > 1) for r in rest))
         object.__setattr__(self, "gates", {term: tuple(ids) for term, ids in gates.items()})
         object.__setattr__(self, "gate_terms", frozenset(gates))
 
@@ -266,6 +271,14 @@ class _Builder:
         return TermNode(self._term(f"{text}*", ("prefix", stem), (), prefix=stem))
 
     def phrase(self, words: Iterable[str], languages: tuple[str, ...], label: str = "") -> Plan:
+        return any_of(self.spellings(words, languages, label))
+
+    def spellings(
+        self, words: Iterable[str], languages: tuple[str, ...], label: str = ""
+    ) -> list[Plan]:
+        """The ways some words match: one word, or a phrase; and two words also written as one,
+        as compounds often are (uji coba / ujicoba, unjuk rasa / berunjukrasa, cease fire /
+        ceasefire), in every inflection."""
         ids = []
         for norm in (w for part in words for w in tokenise("term", part).words):
             keys = {key for language in languages for key in term_keys(norm, language)}
@@ -273,17 +286,14 @@ class _Builder:
         if not ids:
             raise ValueError(f"phrase {label!r} has no words")
         if len(ids) == 1:
-            return TermNode(ids[0])
+            return [TermNode(ids[0])]
+        phrase = self._intern(PhraseNode(tuple(ids)))
         if len(ids) > 2:
-            return PhraseNode(tuple(ids))
-        # Two words also match written as one, as compounds often are (uji coba / ujicoba,
-        # unjuk rasa / berunjukrasa, cease fire / ceasefire), in every inflection.
+            return [phrase]
         joined = "".join(self.terms[i].label for i in ids)
         keys = {key for language in languages for key in term_keys(joined, language)}
-        closed = self._term(
-            label or " ".join(self.terms[i].label for i in ids), ("word", joined, languages), keys
-        )
-        return any_of([self._intern(PhraseNode(tuple(ids))), TermNode(closed)])
+        label = label or " ".join(self.terms[i].label for i in ids)
+        return [phrase, TermNode(self._term(label, ("word", joined, languages), keys))]
 
     def concept(self, name: str, rule_id: str) -> Plan:
         plan = self.concept_plans.get(name)
@@ -295,15 +305,19 @@ class _Builder:
             alternatives: list[Plan] = []
             for lang, entries in self.concepts[name].items():
                 for entry in entries:
-                    alternatives.append(self.entry(entry.strip(), (lang,)))
+                    alternatives.extend(self.entry(entry.strip(), (lang,)))
             plan = self.concept_plans[name] = any_of(alternatives)
         return plan
 
-    def entry(self, text: str, languages: tuple[str, ...]) -> Plan:
+    def entry(self, text: str, languages: tuple[str, ...]) -> list[Plan]:
         """A concept list entry: a word, a wildcard ``ratif*`` or several words (a phrase)."""
         if text.endswith("*") and " " not in text:
-            return self._intern(self.prefix(text[:-1]))
-        return self._intern(self.word(text.strip('"'), languages))
+            return [self._intern(self.prefix(text[:-1]))]
+        text = text.strip('"')
+        words = tokenise("term", text).words
+        if len(words) == 1:
+            return [self._intern(self.word(text, languages))]
+        return [self._intern(plan) for plan in self.spellings(words, languages, text)]
 
     def plan(self, node: q.Node, rule_id: str) -> Plan:
         return self._intern(self._plan(node, rule_id))
@@ -340,8 +354,8 @@ class _Builder:
 def any_of(alternatives: list[Plan]) -> Plan:
     """An OR node, with its single-word alternatives folded into one :class:`AnyTermNode`.
 
-    Nested ORs are flattened first, so a phrase's joined spelling (a word) joins the other
-    words of its concept instead of making an OR node of its own for every phrase.
+    Nested ORs are flattened first: one OR node over the words of ``@negation OR @denial``
+    costs less to evaluate than an OR of two ORs (measured).
     """
     flat: list[Plan] = []
     for alternative in alternatives:

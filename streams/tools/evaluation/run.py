@@ -37,7 +37,7 @@ def detect(path: Path) -> list[tuple[str, Path]]:
 
 def why(classifier: Classifier, miss: Miss) -> str:
     """The matcher's account of one error: the evidence that fired, or what stopped it."""
-    from streams.rules.matcher import explain
+    from streams.rules.explain import explain
     from streams.text.document import Document
 
     article = miss.article()
