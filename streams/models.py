@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 Severity = Literal["low", "medium", "high", "critical"]
 FieldName = Literal["title", "body"]
@@ -40,12 +44,43 @@ def first_problem(error: ValidationError, whole: str) -> tuple[tuple[int | str, 
     return tuple(first["loc"]), f"{where}: {first['msg']}"
 
 
+def _integer_id(value: object) -> object:
+    """A JSON integer id is accepted and keyed as its decimal string: 7 and "7" are one article."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+ArticleId = Annotated[
+    str,
+    BeforeValidator(_integer_id),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 512}, {"type": "integer"}]}
+    ),
+]
+SURROGATE = re.compile(r"[\ud800-\udfff]")  # only a JSON escape can put one in a str
+# Anything but whitespace, control characters (Cc) and the common format characters (Cf: soft
+# hyphen, zero-width and direction marks, byte-order mark); rarer Cf characters are looked up.
+MAYBE_TEXT = re.compile(
+    r"[^\s\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]"
+)
+
+
+def has_text(value: str) -> bool:
+    """Whether anything is left after removing whitespace, control and format characters."""
+    return any(unicodedata.category(m.group()) != "Cf" for m in MAYBE_TEXT.finditer(value))
+
+
 class Article(BaseModel):
     """One news article event on the articles topic. Only ``id`` and some text are required."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
 
-    id: str = Field(min_length=1, max_length=512, description="Stable id of the article.")
+    id: ArticleId = Field(
+        min_length=1,
+        max_length=512,
+        description="Stable id of the article; a JSON integer is read as its decimal string.",
+    )
     title: str = Field("", description="Headline; may be empty.")
     body: str = Field("", description="Plain text or HTML; HTML is cleaned before matching.")
     source: str | None = Field(None, description="Outlet name or domain.")
@@ -56,10 +91,29 @@ class Article(BaseModel):
     published_at: datetime | None = Field(None, description="When the outlet published it.")
     received_at: datetime | None = Field(None, description="When Pantau's producer received it.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_lone_surrogate(cls, data: object) -> object:
+        """A lone surrogate (a JSON escape such as \\ud800) cannot be written out as UTF-8."""
+        if isinstance(data, dict):
+            for name in cls.model_fields:
+                value = data.get(name)
+                if isinstance(value, str) and (found := SURROGATE.search(value)):
+                    raise PydanticCustomError(
+                        "lone_surrogate",
+                        "{field} has a lone surrogate (U+{code}) at character {at}",
+                        {"field": name, "code": f"{ord(found.group()):04X}", "at": found.start()},
+                    )
+        return data
+
     @model_validator(mode="after")
     def _has_text(self) -> Article:
-        if not self.title.strip() and not self.body.strip():
-            raise ValueError("title and body are both empty")
+        if not has_text(self.title) and not has_text(self.body):
+            raise PydanticCustomError(
+                "empty_text",
+                "title and body are both empty (nothing but whitespace, control or format "
+                "characters)",
+            )
         return self
 
 

@@ -114,6 +114,11 @@ class Settings(BaseSettings):
         description="Longest a fetch waits at the broker for records. Kafka answers as soon as "
         "records arrive; Tansu holds every fetch this long (the Tansu profile sets 100).",
     )
+    commit_interval: float = Field(
+        2.8,
+        gt=0,
+        description="Seconds between offset commits (Faust's broker_commit_interval).",
+    )
     producer_request_timeout: float = Field(
         30.0,
         description="Seconds before an unacknowledged send fails and the worker sends it again "

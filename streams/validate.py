@@ -12,36 +12,72 @@ from pydantic import ValidationError
 
 from streams.models import Article, first_problem
 
+# Why a record cannot be classified: one short, bounded class each (a metrics label).
+REASONS = (
+    "invalid_utf8",
+    "too_deep",
+    "not_json",
+    "duplicate_key",
+    "not_object",
+    "too_large",
+    "lone_surrogate",
+    "empty_text",
+    "invalid_fields",
+)
+MODEL_REASONS = frozenset({"lone_surrogate", "empty_text"})  # pydantic error types of Article
+
 
 class BadRecord(ValueError):
-    """A record that cannot be classified; ``reason`` is a short, bounded class for metrics."""
+    """A record that cannot be classified; ``reason`` is one of :data:`REASONS`."""
 
     def __init__(self, reason: str, message: str):
         self.reason, self.message = reason, message
         super().__init__(f"{reason}: {message}")
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str):
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """An object's members, refusing a key given twice: JSON parsers disagree on which wins."""
+    members = dict(pairs)
+    if len(members) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return members
+
+
 def parse_record(raw: bytes | str, max_body_bytes: int) -> Article:
-    """Validate one raw record into an :class:`Article`, or raise :class:`BadRecord`."""
+    """Validate one raw record into an :class:`Article`, or raise :class:`BadRecord`.
+
+    A byte-order mark before the JSON is ignored, as RFC 8259 lets a parser do.
+    """
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as error:
             raise BadRecord("invalid_utf8", f"not UTF-8 at byte {error.start}") from None
     try:
-        data = json.loads(raw)
+        data = json.loads(raw.removeprefix("\ufeff"), object_pairs_hook=_unique_keys)
     except RecursionError:
         raise BadRecord("too_deep", "JSON nested too deeply") from None
+    except _DuplicateKey as error:
+        raise BadRecord("duplicate_key", f"the key {error.key[:100]!r} appears twice") from None
     except ValueError as error:
         raise BadRecord("not_json", str(error)) from None
     if not isinstance(data, dict):
         raise BadRecord("not_object", f"expected a JSON object, got {type(data).__name__}")
     body = data.get("body")
-    if isinstance(body, str) and len(body.encode("utf-8")) > max_body_bytes:
+    if isinstance(body, str) and len(body.encode("utf-8", "surrogatepass")) > max_body_bytes:
         raise BadRecord("too_large", f"body is over the {max_body_bytes}-byte limit")
     try:
         return Article.model_validate(data)
     except ValidationError as error:
         _, message = first_problem(error, "article")
-        reason = "empty_text" if "both empty" in message else "invalid_fields"
-        raise BadRecord(reason, message) from None
+        kind = error.errors()[0]["type"]
+        raise BadRecord(kind if kind in MODEL_REASONS else "invalid_fields", message) from None

@@ -7,8 +7,9 @@ import json
 import pytest
 
 from streams.engine import Classifier
+from streams.models import Alert
 from streams.rules.packs import compile_texts
-from streams.validate import BadRecord, parse_record
+from streams.validate import REASONS, BadRecord, parse_record
 
 LIMIT = 1_048_576
 PACK = """
@@ -35,10 +36,19 @@ def classifier() -> Classifier:
         (b"[1, 2, 3]", "not_object", "got list"),
         (b'"just a string"', "not_object", "got str"),
         (b'{"title": "no id", "body": "x"}', "invalid_fields", "id: Field required"),
-        (b'{"id": 42, "body": "x"}', "invalid_fields", "id: Input should be a valid string"),
+        (b'{"id": 4.2, "body": "x"}', "invalid_fields", "id: Input should be a valid string"),
+        (b'{"id": true, "body": "x"}', "invalid_fields", "id: Input should be a valid string"),
+        (b'{"id": "", "body": "x"}', "invalid_fields", "id: String should have at least 1"),
         (b'{"id": "a", "body": ["x"]}', "invalid_fields", "body"),
         (b'{"id": "a", "body": "x", "published_at": "kemarin"}', "invalid_fields", "published_at"),
         (b'{"id": "a", "title": "  ", "body": ""}', "empty_text", "both empty"),
+        (b'{"id": "x", "title": "\\u0000\\u0000", "body": "\\u0000"}', "empty_text", "control"),
+        ('{"id": "x", "body": "\\t\u200b\u00ad\ufeff\u2063\U000e0001 \x7f"}', "empty_text", "format"),
+        (b'{"id": "x", "body": "ab\\ud800"}', "lone_surrogate", "body has a lone surrogate"),
+        (b'{"id": "x", "body": "\\udc00 b"}', "lone_surrogate", "(U+DC00) at character 0"),
+        (b'{"id": "\\ud800", "body": "text"}', "lone_surrogate", "id has a lone surrogate"),
+        (b'{"id": "x", "title": "t", "title": "u"}', "duplicate_key", "'title' appears twice"),
+        (b'{"id": "x", "body": "b", "meta": {"a": 1, "a": 2}}', "duplicate_key", "'a' appears"),
         (b'{"id": "a", "body": "caf\xe9"}', "invalid_utf8", "byte 24"),
         (("[" * 100_000 + "]" * 100_000).encode(), "too_deep", "nested"),
     ],
@@ -48,6 +58,41 @@ def test_bad_records_are_refused_with_a_reason(raw, reason, words):
         parse_record(raw, LIMIT)
     assert caught.value.reason == reason
     assert words in caught.value.message
+
+
+def test_every_reason_is_a_known_one():
+    reasons = {"not_json", "not_object", "invalid_fields", "empty_text", "invalid_utf8"}
+    reasons |= {"too_deep", "too_large", "lone_surrogate", "duplicate_key"}
+    assert set(REASONS) == reasons
+
+
+def test_text_with_control_characters_and_a_word_is_text():
+    article = parse_record(b'{"id": "c", "title": "\\u0000", "body": "\\u200bkata\\u0007"}', LIMIT)
+    assert article.body == "\u200bkata\u0007"  # kept as sent: only emptiness is judged
+
+
+def test_a_byte_order_mark_before_the_json_is_ignored(classifier):
+    raw = b"\xef\xbb\xbf" + json.dumps({"id": "bom", "body": "Tentara dikerahkan."}).encode()
+    article = parse_record(raw, LIMIT)
+    assert article.id == "bom"
+    assert [a.rule_id for a in classifier.classify(article)] == ["troop_deployment"]
+
+
+def test_an_integer_id_is_keyed_as_its_decimal_string(classifier):
+    number = parse_record(b'{"id": 12345678901234567890, "body": "Tentara dikerahkan."}', LIMIT)
+    text = parse_record(b'{"id": "12345678901234567890", "body": "Tentara dikerahkan."}', LIMIT)
+    assert number.id == text.id == "12345678901234567890"
+    alerts = classifier.classify(number)
+    assert [a.alert_id for a in alerts] == [a.alert_id for a in classifier.classify(text)]
+    assert alerts[0].alert_id == Alert.make_id("12345678901234567890", "troop_deployment", "1")
+    assert parse_record(b'{"id": -7, "body": "x"}', LIMIT).id == "-7"
+
+
+def test_an_object_of_100000_fields_is_classified_on_its_known_ones(classifier):
+    fields = {f"field_{n}": n for n in range(100_000)}
+    raw = json.dumps({**fields, "id": "wide", "body": "Tentara dikerahkan."}).encode()
+    article = parse_record(raw, LIMIT)
+    assert [a.rule_id for a in classifier.classify(article)] == ["troop_deployment"]
 
 
 def test_a_body_over_the_limit_is_refused_before_any_work():

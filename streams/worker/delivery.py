@@ -105,7 +105,7 @@ class DeadLetters:
     def _record(self, message, reason: str, detail: str) -> Outgoing:
         headers = [
             ("pantau.reason", reason.encode()),
-            ("pantau.error", detail[:1000].encode()),
+            ("pantau.error", detail[:1000].encode("utf-8", "backslashreplace")),
             ("pantau.topic", message.topic.encode()),
             ("pantau.partition", str(message.partition).encode()),
             ("pantau.offset", str(message.offset).encode()),

@@ -23,6 +23,7 @@ def faust_options(settings: Settings) -> dict:
         "broker_rebalance_timeout": settings.rebalance_timeout,
         "broker_session_timeout": settings.session_timeout,
         "broker_heartbeat_interval": settings.heartbeat_interval,
+        "broker_commit_interval": settings.commit_interval,
         "broker_credentials": faust_credentials(settings),
         # Big enough that an oversized article is fetched and dead-lettered, never left stuck.
         "consumer_max_fetch_size": settings.max_record_bytes,

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge, Histogram, Info, start_http_server
 
+from streams.validate import REASONS
+
 if TYPE_CHECKING:
     from streams.rules.compiler import RuleSet
 
@@ -89,16 +91,7 @@ FAUST_ASSIGNED_PARTITIONS = Gauge(
     "pantau_faust_assigned_partitions", "Topic partitions assigned to this worker."
 )
 
-DEAD_LETTER_REASONS = (
-    "invalid_utf8",
-    "too_deep",
-    "not_json",
-    "not_object",
-    "too_large",
-    "empty_text",
-    "invalid_fields",
-    "internal_error",
-)
+DEAD_LETTER_REASONS = (*REASONS, "internal_error")
 """Known reasons, exported at 0 from the start so the first dead letter shows in increase()."""
 
 for _reason in DEAD_LETTER_REASONS:

@@ -34,6 +34,15 @@ one place, so it can go once upstream changes.
    acknowledged offsets that starts where the partition was committed (or, before any commit,
    where the group starts reading it: its earliest offset), and otherwise seeks back to
    re-fetch the hole; the records after it are processed again, which at-least-once allows.
+   That re-processing was most of the duplicates after a kill -9: at every start the rest of a
+   batch fetched before the seek reached the streams (offsets 17-29 of a partition committed at
+   9, traced), was processed, and was processed again after the seek back. So, first, a stream
+   partition's records are handed over only in order: a record past the next expected offset
+   (where the last seek went, or one past the last record handed over) is held back and the
+   partition is sought back to that offset at once; the commit check stays as the backstop
+   for records a stream itself skips. A real gap in a partition (records deleted by retention
+   while the group lagged) would hold it back for ever, so after ``GAP_ACCEPTED_AFTER`` seconds
+   of holes the next record is handed over anyway, with a warning (``offset_gap``).
 
 4. **Faust's seek to the committed offsets skips partitions nothing was committed for.** After
    a rebalance, records fetched while the streams were paused are skipped and meant to be
@@ -66,6 +75,8 @@ from faust.types import TP
 
 log = structlog.get_logger("pantau.worker")
 REFETCH_AFTER_SECONDS = 60.0  # a re-fetch waits behind the buffered records; do not repeat it soon
+SEEK_BACK_AFTER_SECONDS = 1.0  # holes that go on after a seek back: seek again (3)
+GAP_ACCEPTED_AFTER = 30.0  # holes for this long are a real gap in the partition (3)
 
 
 class _FetchedFrom(dict):
@@ -86,6 +97,58 @@ class _FetchedFrom(dict):
         super().update((tp, offset) for tp, offset in offsets.items() if offset is not None)
 
 
+class _InOrder:
+    """Which records of the stream partitions the consumer may hand over (3): each partition's
+    in offset order, from where it was last sought, and none before its first seek after an
+    assignment (Faust seeks every partition to its committed offset once its tables are ready)."""
+
+    def __init__(self) -> None:
+        self.next: dict[TP, int] = {}  # offset to hand over next
+        self.unsought: dict[TP, bool] = {}  # assigned, not sought yet -> whether records came
+        self.holes: dict[TP, tuple[float, float]] = {}  # -> (first hole, last seek back)
+
+    def assigned(self, tps: Iterable[TP]) -> None:
+        for tp in tps:
+            self.unsought[tp] = False
+            self.next.pop(tp, None)
+            self.holes.pop(tp, None)
+
+    def forget(self, tps: Iterable[TP]) -> None:
+        for tp in tps:
+            self.unsought.pop(tp, None)
+            self.next.pop(tp, None)
+            self.holes.pop(tp, None)
+
+    def sought(self, tp: TP, offset: int) -> bool:
+        """Records are expected from ``offset`` now; whether some came in before the seek was
+        known here (fetched after the client's seek they moved its position: seek again)."""
+        self.next[tp] = offset
+        self.holes.pop(tp, None)
+        return self.unsought.pop(tp, False)
+
+    def hold_back(self, tp: TP, offset: int) -> int | None:
+        """None to hand the record over; else the offset to seek back to (-1: none now)."""
+        if tp in self.unsought:
+            self.unsought[tp] = True
+            return -1
+        expected = self.next.get(tp)
+        if expected is None or offset <= expected:
+            return None
+        now = time.monotonic()
+        since, sought = self.holes.get(tp, (now, 0.0))
+        if now - since > GAP_ACCEPTED_AFTER:
+            log.warning("offset_gap", topic=tp.topic, partition=tp.partition, offset=expected)
+            return None
+        seek = now - sought >= SEEK_BACK_AFTER_SECONDS
+        self.holes[tp] = (since, now if seek else sought)
+        return expected if seek else -1
+
+    def handed(self, tp: TP, offset: int) -> None:
+        self.holes.pop(tp, None)
+        if offset >= self.next.get(tp, offset):
+            self.next[tp] = offset + 1
+
+
 class _ConsumerThread(AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport):
         client = super()._create_worker_consumer(transport)
@@ -94,9 +157,9 @@ class _ConsumerThread(AIOKafkaConsumerThread):
 
 
 class Consumer(AIOKafkaConsumer):
-    """Faust's aiokafka consumer without the read-offset filter (bug 1), with commits that never
-    pass a record the stream skipped (bug 3), a seek that re-fetches every partition (bug 4)
-    and the configured fetch wait (5)."""
+    """Faust's aiokafka consumer without the read-offset filter (bug 1), with stream records
+    handed over in order and commits that never pass a record the stream skipped (bug 3), a
+    seek that re-fetches every partition (bug 4) and the configured fetch wait (5)."""
 
     fetch_max_wait_ms: int  # from the settings, given to install()
 
@@ -105,24 +168,64 @@ class Consumer(AIOKafkaConsumer):
         self._read_offset = _FetchedFrom()
         self._refetched: dict[TP, tuple[int, float]] = {}  # tp -> (offset, when)
         self._seeks: set[asyncio.Future] = set()
+        self._in_order = _InOrder()
+        self.callback = self._handing_over_in_order(self.callback)
 
     def _new_consumer_thread(self) -> AIOKafkaConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    def _handing_over_in_order(self, hand_over):
+        """The consumer's callback, for stream partitions only in order (3)."""
+        in_order, acks_enabled_for = self._in_order, self.app.topics.acks_enabled_for
+
+        async def callback(message) -> None:
+            tp, offset = message.tp, message.offset
+            if acks_enabled_for(tp.topic):
+                back = in_order.hold_back(tp, offset)
+                if back is not None:
+                    if back >= 0:
+                        self._seek_back(tp, back)
+                    return
+                await hand_over(message)  # not past here if the flow stopped: not handed over
+                in_order.handed(tp, offset)
+            else:
+                await hand_over(message)
+
+        return callback
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        self._in_order.forget(revoked)
+        await super().on_partitions_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned, generation_id: int = 0) -> None:
+        self._in_order.assigned(tp for tp in assigned if self.app.topics.acks_enabled_for(tp.topic))
+        await super().on_partitions_assigned(assigned, generation_id)
 
     async def seek_to_committed(self):
         """Seek each stream partition to where the group reads it from: its committed offset,
         or its earliest one (4). Faust records what this returns as each partition's start."""
         committed = await super().seek_to_committed()
-        uncommitted = [
-            tp
-            for tp, offset in committed.items()
-            if not offset and self.app.topics.acks_enabled_for(tp.topic)
-        ]
-        if not uncommitted:
-            return committed
-        starts = await self.earliest_offsets(*uncommitted)
-        await self.seek_wait(starts)  # the client leaves these where the last fetch left them
-        return {**committed, **starts}
+        streams = {tp for tp in committed if self.app.topics.acks_enabled_for(tp.topic)}
+        uncommitted = [tp for tp in streams if not committed[tp]]
+        if uncommitted:
+            starts = await self.earliest_offsets(*uncommitted)
+            await self.seek_wait(starts)  # the client leaves these where the last fetch left them
+            committed = {**committed, **starts}
+        again = {
+            tp: committed[tp]
+            for tp in streams
+            if committed[tp] is not None and self._in_order.sought(tp, committed[tp])
+        }
+        if again:
+            await self.seek_wait(again)
+        return committed
+
+    def _seek_back(self, tp: TP, offset: int) -> None:
+        """Seek a stream partition back to ``offset`` without waiting for it."""
+        self._in_order.sought(tp, offset)
+        seek = asyncio.ensure_future(self.seek_wait({tp: offset}))  # in the consumer's thread
+        self._seeks.add(seek)
+        seek.add_done_callback(self._seeks.discard)
 
     def _new_offset(self, tp):
         acked = self._acked[tp]
@@ -145,9 +248,7 @@ class Consumer(AIOKafkaConsumer):
             offset=start,
             first_acknowledged=head,
         )
-        seek = asyncio.ensure_future(self.seek_wait({tp: start}))  # in the consumer's thread
-        self._seeks.add(seek)
-        seek.add_done_callback(self._seeks.discard)
+        self._seek_back(tp, start)
 
 
 def install(app: faust.App, output_topics: Iterable[faust.TopicT], fetch_max_wait_ms: int) -> None:
