@@ -9,14 +9,14 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
@@ -67,6 +67,11 @@ class MatchedTerm(BaseModel):
     """One word of evidence: what the rule asked for and where the text has it."""
 
     term: str = Field(description="The rule term that matched, e.g. 'kerah' or 'ratif*'.")
+    concept: str | None = Field(
+        None,
+        description="The concept of the rule's query the term is from, as the query names it "
+        "('impose', 'default.negation'); null for a word written in the query itself.",
+    )
     text: str = Field(description="The words as they appear in the article.")
     start: int = Field(ge=0, description="Character offset in the field's original text.")
     end: int = Field(ge=0, description="Offset one past the last character.")
@@ -165,36 +170,30 @@ class Rule(BaseModel):
     )
 
 
+TermLanguage = Literal["en", "id", "ms"]  # the morphology paths a concept's terms can take
+Name = Annotated[str, StringConstraints(pattern=RULE_ID.pattern)]
+
+
 class RulePack(BaseModel):
-    """A YAML rule file: shared concepts, then rules that refer to them as ``@name``."""
+    """A YAML rule file: its concepts, then rules that refer to them as ``@name``.
+
+    A pack's concepts are its own: another pack's rules use them as ``@pack.name``. Checks
+    that need a file position (duplicate rule ids, unknown concepts) are made where the
+    YAML is read (:mod:`streams.rules.packs`).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
+    name: Name | None = Field(
+        None,
+        description="The pack's name, which other packs use as @name.concept; "
+        "default: the file name without extension.",
+    )
     version: str = Field("1", min_length=1, description="Version of the pack as a whole.")
-    concepts: dict[str, dict[str, list[str]]] = Field(
+    concepts: dict[Name, dict[TermLanguage, list[str]]] = Field(
         default_factory=dict, description="name -> language -> terms."
     )
     rules: list[Rule]
-
-    @field_validator("concepts")
-    @classmethod
-    def _concept_names(cls, value: dict[str, dict[str, list[str]]]) -> dict:
-        for name, by_language in value.items():
-            if not RULE_ID.match(name):
-                raise ValueError(f"concept name {name!r} must be snake_case")
-            for language in by_language:
-                if not re.match(LANGUAGE_CODE, language):
-                    raise ValueError(f"concept {name!r}: {language!r} is not a language code")
-        return value
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> RulePack:
-        seen: set[str] = set()
-        for rule in self.rules:
-            if rule.id in seen:
-                raise ValueError(f"rule id {rule.id!r} appears twice")
-            seen.add(rule.id)
-        return self
 
 
 class ClassifyResult(BaseModel):
@@ -203,3 +202,4 @@ class ClassifyResult(BaseModel):
     article_id: str
     rule_ids: list[str]
     alerts: list[Alert]
+

@@ -83,13 +83,15 @@ def rules() -> None:
 @rules.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def rules_check(files: tuple[Path, ...]) -> None:
-    """Validate rule packs and list their rules; exit 1 on the first error (file:line:col)."""
+    """Validate rule packs together and list their rules; every error as file:line:col, then
+    exit 1. Packs see each other's concepts as @pack.concept; the built-in pack is `default`."""
     from streams.rules.packs import RulePackError, load_ruleset
 
     try:
         ruleset = load_ruleset(list(files))
     except RulePackError as error:
-        errors.print(f"[red]error[/] {error}")
+        for problem in error.problems:
+            errors.print(f"[red]error[/] {problem}", markup=True, highlight=False)
         sys.exit(1)
     for compiled in ruleset.rules:
         rule = compiled.rule
@@ -125,7 +127,8 @@ def rules_explain(rule_id: str, text_or_file: str, ruleset: RuleSet, title: str,
     except KeyError as error:
         errors.print(f"[red]error[/] {error.args[0]}")
         sys.exit(2)
-    console.print(f"rule [bold]{rule_id}[/]: {result.rule.rule.query}")
+    console.print(f"rule [bold]{rule_id}[/] (pack {result.rule.pack}), as parsed:")
+    console.print(f"  {result.query}", markup=False)
     console.print(f"language: {document.language or 'unknown'}")
     grouped = {label for labels in result.concepts.values() for label in labels}
     groups = [*result.concepts.items(), ("term", sorted(result.found.keys() - grouped))]
@@ -143,7 +146,14 @@ def rules_explain(rule_id: str, text_or_file: str, ruleset: RuleSet, title: str,
     console.print(f"{verdict}: {result.reason}")
     if result.match:
         for evidence in result.match.evidence:
-            console.print(f"  {evidence.field}: {evidence.snippet}")
+            console.print(f"  {evidence.field}: {evidence.snippet}", markup=False)
+            terms = (f"{t.text!r}@{t.start} {_from(t.concept, t.term)}" for t in evidence.terms)
+            console.print(f"    matched: {', '.join(terms)}", markup=False)
+
+
+def _from(concept: str | None, term: str) -> str:
+    """Where an evidence term comes from: its concept, or the word the query wrote."""
+    return f"@{concept} {term!r}" if concept else f"word {term!r}"
 
 
 @rules.command("push")

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter
 
-from streams.rules.compiler import (
+from streams.rules.compiler import RuleSet
+from streams.rules.plan import (
     ALL_FIELDS,
     AllNode,
     AnyNode,
@@ -26,7 +27,6 @@ from streams.rules.compiler import (
     NotNearNode,
     PhraseNode,
     Plan,
-    RuleSet,
     ScopedNode,
     TermNode,
 )

@@ -41,7 +41,14 @@ def distinct_terms(hits: list[Hit]) -> set[int]:
     return {term for hit in hits for _, term in hit[4]}
 
 
-def matched_term(ruleset: RuleSet, document: Document, f: int, position: int, term: int) -> dict:
+def matched_term(
+    ruleset: RuleSet,
+    document: Document,
+    f: int,
+    position: int,
+    term: int,
+    concept: str | None = None,
+) -> dict:
     """A :class:`MatchedTerm` as a dict, for ``model_validate``.
 
     On this hot path pydantic-core validating a dict is faster than ``model_construct``
@@ -50,7 +57,8 @@ def matched_term(ruleset: RuleSet, document: Document, f: int, position: int, te
     text_field = document.fields[f]
     start, end = text_field.starts[position], text_field.ends[position]
     label = ruleset.terms[term].label
-    return {"term": label, "text": text_field.text[start:end], "start": start, "end": end}
+    text = text_field.text[start:end]
+    return {"term": label, "concept": concept, "text": text, "start": start, "end": end}
 
 
 def build_match(ruleset: RuleSet, rule: CompiledRule, document: Document, hits: list[Hit]):
@@ -63,7 +71,8 @@ def build_match(ruleset: RuleSet, rule: CompiledRule, document: Document, hits: 
     for (f, sentence), words in ranked[:MAX_EVIDENCE_SENTENCES]:
         text_field = document.fields[f]
         positions = sorted(words.items())[:MAX_TERMS_PER_SENTENCE]
-        terms = [matched_term(ruleset, document, f, p, t) for p, t in positions]
+        concepts = rule.concepts
+        terms = [matched_term(ruleset, document, f, p, t, concepts.get(t)) for p, t in positions]
         start, end = _snippet_window(text_field.sentence_span(sentence), terms)
         evidence_list.append(
             Evidence.model_validate(
