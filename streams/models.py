@@ -203,3 +203,29 @@ class ClassifyResult(BaseModel):
     rule_ids: list[str]
     alerts: list[Alert]
 
+
+class PackStatus(BaseModel):
+    """One pack of a worker's running rule set."""
+
+    name: str
+    version: str = Field(description="The pack's own 'version:'.")
+    rules: int = Field(ge=0, description="Its enabled rules.")
+    origin: Literal["file", "topic"] = Field(description="A rule file, or the rules topic.")
+
+
+class WorkerStatus(BaseModel):
+    """What a running worker reports on the status topic (key: ``worker``), at start, on every
+    rules change and every ``status_interval`` seconds, for ``pantau rules list``."""
+
+    worker: str = Field(description="host:pid")
+    app_id: str
+    rules_topic: str = Field(description="The rules topic it follows.")
+    rule_set: str = Field(description="Version of the running rule set (a content hash).")
+    rules: int = Field(ge=0, description="Enabled rules in the running set.")
+    packs: list[PackStatus]
+    rejected: str | None = Field(
+        None, description="The last rules-topic pack this worker refused, with the error."
+    )
+    started_at: datetime
+    updated_at: datetime
+    interval: float = Field(gt=0, description="Seconds between reports: older means stopped.")

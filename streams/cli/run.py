@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from streams.cli.output import console
-from streams.settings import TANSU_PROFILE, Settings, get_settings
+from streams.settings import TANSU_PROFILE, Settings, get_settings, profile_fields
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -64,18 +64,13 @@ def demo(duration: float | None) -> None:
             )
             try:
                 _demo_loop(
-                    Settings(_env_file=None, **_profile_fields(profile), broker=url), duration
+                    Settings(_env_file=None, **profile_fields(profile), broker=url), duration
                 )
             except KeyboardInterrupt:
                 console.print("\nstopping")
             finally:
                 stop_process(worker)
     console.print("stopped: worker and broker are down")
-
-
-def _profile_fields(profile: dict[str, str]) -> dict[str, str]:
-    """PANTAU_* variables as Settings field names."""
-    return {name.removeprefix("PANTAU_").lower(): value for name, value in profile.items()}
 
 
 def _demo_loop(settings: Settings, duration: float | None) -> None:
