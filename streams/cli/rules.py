@@ -84,15 +84,19 @@ def rules() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def rules_check(files: tuple[Path, ...]) -> None:
     """Validate rule packs together and list their rules; every error as file:line:col, then
-    exit 1. Packs see each other's concepts as @pack.concept; the built-in pack is `default`."""
-    from streams.rules.packs import RulePackError, load_ruleset
+    exit 1. Packs see each other's concepts as @pack.concept; the built-in pack is `default`.
+    Warns about Indonesian/Malay terms that are not roots or also match words of their own
+    (see `pantau rules terms`)."""
+    from streams.rules.packs import RulePackError, check_texts, read_packs
 
     try:
-        ruleset = load_ruleset(list(files))
+        ruleset, warnings = check_texts(read_packs(list(files)))
     except RulePackError as error:
         for problem in error.problems:
-            errors.print(f"[red]error[/] {problem}", markup=True, highlight=False)
+            errors.print(f"error {problem}", markup=False, highlight=False)
         sys.exit(1)
+    for warning in warnings:
+        errors.print(f"warning {warning}", markup=False, highlight=False)
     for compiled in ruleset.rules:
         rule = compiled.rule
         console.print(f"{rule.id:<26} v{rule.version:<4} {rule.severity:<8} {rule.title}")

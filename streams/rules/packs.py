@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from streams.models import RULE_ID, RulePack
 from streams.rules import query as q
 from streams.rules.compiler import BUILTIN_COUNTRY, RuleSet, compile_packs
+from streams.rules.terms import term_warnings
 from streams.text.normalise import tokenise
 
 BUILTIN_PACKS = {path.stem: path for path in (Path(__file__).parent / "packs").glob("*.yaml")}
@@ -385,6 +386,30 @@ def compile_texts(texts: Iterable[tuple[str, str] | PackText]) -> RuleSet:
     """Compile (source name, YAML text) pairs; problems point into the right source."""
     reads, imported = read_texts(texts)
     return compile_packs({r.name: r.pack for r in reads if r.pack is not None}, imported)
+
+
+def check_texts(texts: Iterable[tuple[str, str] | PackText]) -> tuple[RuleSet, list[Problem]]:
+    """Compile packs, with warnings about their Indonesian/Malay terms (``rules check``): a
+    term that is not a root, or a root that also matches words of their own."""
+    reads, imported = read_texts(texts)
+    ruleset = compile_packs({r.name: r.pack for r in reads if r.pack is not None}, imported)
+    warnings = []
+    for read in reads:
+        concepts = read.pack.concepts if read.pack else {}
+        for name, by_language in concepts.items():
+            for language, entries in by_language.items():
+                for index, entry in enumerate(entries):
+                    node = _node_at(read.root, ("concepts", name, language, index))
+                    warnings.extend(
+                        Problem(read.source, *_at(node), f"concept {name!r}: {message}")
+                        for message in term_warnings(entry, language)
+                    )
+        for word, where in read.words:  # a word of a query is matched as Indonesian too
+            warnings.extend(
+                Problem(read.source, *where, f"query word: {message}")
+                for message in term_warnings(word.text, "id")
+            )
+    return ruleset, warnings
 
 
 def read_packs(paths: list[Path]) -> list[PackText]:
