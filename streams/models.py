@@ -73,17 +73,29 @@ class MatchedTerm(BaseModel):
         "('impose', 'default.negation'); null for a word written in the query itself.",
     )
     text: str = Field(description="The words as they appear in the article.")
-    start: int = Field(ge=0, description="Character offset in the field's original text.")
+    start: int = Field(
+        ge=0, description="Character offset in the field's text (an HTML body: its cleaned text)."
+    )
     end: int = Field(ge=0, description="Offset one past the last character.")
+    html_start: int | None = Field(
+        None, ge=0, description="For an HTML body: where the words start in the original HTML."
+    )
+    html_end: int | None = Field(None, ge=0, description="For an HTML body: where they end.")
 
 
 class Evidence(BaseModel):
     """A sentence that made the rule fire, with the matched words located in it."""
 
     field: FieldName
-    snippet: str = Field(description="The sentence, as in the original text.")
+    snippet: str = Field(
+        description="The sentence, as in the field's text (an HTML body: cleaned)."
+    )
     start: int = Field(ge=0, description="Offset of the snippet in the field's text.")
     end: int = Field(ge=0)
+    html_start: int | None = Field(
+        None, ge=0, description="For an HTML body: where the snippet starts in the original HTML."
+    )
+    html_end: int | None = Field(None, ge=0, description="For an HTML body: where it ends.")
     terms: list[MatchedTerm]
 
 

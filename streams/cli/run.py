@@ -76,7 +76,7 @@ def demo(duration: float | None) -> None:
 def _demo_loop(settings: Settings, duration: float | None) -> None:
     from streams.models import Alert
     from streams.tools.replay import articles_from, make_producer, publish
-    from streams.tools.tail import open_consumer, print_alert, records
+    from streams.tools.tail import open_consumer, print_alert, publish_order, records
     from streams.tools.topics import ensure_topics, pipeline_topics
 
     ensure_topics(settings, pipeline_topics(settings))
@@ -92,7 +92,7 @@ def _demo_loop(settings: Settings, duration: float | None) -> None:
     )
     started, count = time.monotonic(), 0
     try:
-        for record in records(consumer, idle_timeout=duration):
+        for record in records(consumer, idle_timeout=duration, order=publish_order):
             print_alert(console, Alert.model_validate_json(record.value))
             count += 1
             if duration is not None and time.monotonic() - started > duration:
