@@ -10,20 +10,8 @@ from streams.cli.evaluate import eval_command
 from streams.tools.evaluation.labelled import is_labelled, load_labelled
 from streams.tools.evaluation.run import detect
 
-PACK = """\
-version: "1"
-concepts:
-  sanction:
-    en: [sanction, embargo]
-    id: [sanksi, embargo]
-  impose:
-    en: [impose, slap]
-    id: [jatuh, kena]
-rules:
-  - id: sanctions_imposed
-    title: Sanctions imposed
-    query: '@sanction NEAR/6 (@impose NOT AFTER/3 @default.negation)'
-"""
+from .conftest import SANCTIONS
+
 RECORDS = [
     {"text": "The EU will slap an embargo on Iran.", "rules": ["sanctions_imposed"]},
     {
@@ -39,8 +27,7 @@ RECORDS = [
 
 
 def test_a_json_lines_file_is_scored_per_rule_with_the_matchers_reasons(tmp_path):
-    pack, path = tmp_path / "sanctions.yaml", tmp_path / "mine.jsonl"
-    pack.write_text(PACK)
+    pack, path = SANCTIONS, tmp_path / "mine.jsonl"
     path.write_text("".join(json.dumps(record) + "\n" for record in RECORDS))
     assert detect(path) == [("labelled", path)] and detect(tmp_path) == [("labelled", path)]
     result = CliRunner().invoke(eval_command, [str(path), "--rules", str(pack), "--json"])
@@ -50,9 +37,9 @@ def test_a_json_lines_file_is_scored_per_rule_with_the_matchers_reasons(tmp_path
     assert (counts["tp"], counts["fp"], counts["fn"], counts["tn"]) == (2, 1, 1, 1)
     assert scored["unknown_rules"] == {"elsewhere": 1}
     table = CliRunner().invoke(eval_command, [str(path), "--rules", str(pack), "--errors", "5"])
-    assert "sanctions_imposed fn #line 4" in table.output
+    assert "sanctions_imposed fn #record 4" in table.output
     assert "why: @impose is absent: none of its terms occur" in table.output
-    assert "sanctions_imposed fp #line 5" in table.output
+    assert "sanctions_imposed fp #record 5" in table.output
     assert "1 text(s) expect 'elsewhere', which no loaded pack has" in table.output
 
 
@@ -74,7 +61,9 @@ def test_a_bad_record_is_named_by_its_line(tmp_path):
     path.write_text('{"text": "ok", "rules": []}\n{"text": "", "rules": []}\n')
     result = CliRunner().invoke(eval_command, [str(path)])
     assert result.exit_code == 1
-    assert f"{path}:2: record: Value error, title and body are both empty" in result.output
+    assert (
+        f"{path}:2: not a labelled record (record: Value error, title and body are both empty)"
+    ) in result.output
     other = tmp_path / "other.tsv"
     other.write_text("text\tlabels\nsomething\tx\n")
     refused = CliRunner().invoke(eval_command, [str(other)])

@@ -16,22 +16,9 @@ from streams.models import Alert, Article
 from streams.rules.packs import compile_texts
 from streams.text.html_source import SourceMap
 
-from .conftest import settings_for
+from .conftest import SANCTIONS, settings_for
 from .test_guarantees import pantau
 
-SANCTIONS = """\
-concepts:
-  sanction:
-    en: [sanction, embargo]
-    id: [sanksi, embargo]
-  impose:
-    en: [impose, slap]
-    id: [jatuh]
-rules:
-  - id: sanctions_imposed
-    title: Sanctions imposed
-    query: '@sanction NEAR/6 @impose'
-"""
 HTML = (
     "<html><head><title>Sanksi baru</title><style>p {color: red}</style></head><body>"
     "<p>Uni Eropa &amp; AS <b>menjatuhkan</b>&nbsp;sanksi kepada Iran &#8212; kata pejabat.</p>"
@@ -40,7 +27,7 @@ HTML = (
 
 
 def alerts(body: str) -> list[Alert]:
-    return Classifier(compile_texts([("sanctions.yaml", SANCTIONS)])).classify(
+    return Classifier(compile_texts([(str(SANCTIONS), SANCTIONS.read_text())])).classify(
         Article(id="t", body=body)
     )
 

@@ -5,33 +5,17 @@ joins the embedded broker in seconds without any timing setting."""
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import pytest
 
-from streams.settings import TANSU_PROFILE
 from streams.tools.replay import make_producer
 
-from .conftest import Worker, read_topic, send, settings_for
+from .conftest import SANCTIONS, read_topic, send, settings_for
 from .test_guarantees import cli_env, pantau
 
 pytestmark = pytest.mark.integration
 
-SANCTIONS = """\
-version: "2"
-concepts:
-  negation:
-    en: [never]
-  sanction:
-    en: [sanction, embargo]
-  impose:
-    en: [impose, slap]
-rules:
-  - id: sanctions_imposed
-    title: Sanctions imposed
-    query: '@sanction NEAR/6 (@impose NOT AFTER/3 @default.negation)'
-"""
 USES_SANCTIONS = """\
 rules:
   - id: embargo_named
@@ -40,79 +24,59 @@ rules:
 """
 
 
-def plain_worker(broker_url, topics, tmp_path, env: dict[str, str]) -> Worker:
-    """A worker with no timing setting at all: it must find the fast profile by itself."""
-    base = {k: v for k, v in os.environ.items() if k not in TANSU_PROFILE}
-    return Worker(
-        {
-            **base,
-            "PANTAU_BROKER": broker_url,
-            "PANTAU_APP_ID": topics["app"],
-            "PANTAU_ARTICLES_TOPIC": topics["articles"],
-            "PANTAU_ALERTS_TOPIC": topics["alerts"],
-            "PANTAU_METRICS_PORT": "0",
-            "PANTAU_DATA_DIR": str(tmp_path / "data"),
-            "PANTAU_STATUS_INTERVAL": "2",
-            **env,
-        },
-        tmp_path / "worker.log",
-    )
-
-
-def test_push_shows_the_live_set_the_worker_runs_and_list_agrees(broker_url, topics, tmp_path):
+def test_push_shows_the_live_set_the_worker_runs_and_list_agrees(
+    broker_url, topics, tmp_path, start_worker
+):
     env = cli_env(broker_url, topics)
     started = time.monotonic()
-    worker = plain_worker(broker_url, topics, tmp_path, env)
-    try:
-        worker.wait_ready(timeout=25)  # the default timings take over 30 s on Tansu
-        assert time.monotonic() - started < 25
-        assert '"profile": "tansu"' in worker.log()
+    rules_topic = env["PANTAU_RULES_TOPIC"]
+    worker = start_worker(profile=False, PANTAU_STATUS_INTERVAL="2", PANTAU_RULES_TOPIC=rules_topic)
+    worker.wait_ready(timeout=25)  # the default timings take over 30 s on Tansu
+    assert time.monotonic() - started < 25
+    assert '"profile": "tansu"' in worker.log()
 
-        (tmp_path / "sanctions.yaml").write_text(SANCTIONS)
-        pushed = pantau(env, "rules", "push", str(tmp_path / "sanctions.yaml"))
-        assert pushed.returncode == 0, pushed.stderr
-        version = pushed.stdout.split("live rule set ")[1].split(":")[0]
-        assert "11 rules in 2 pack(s)" in pushed.stdout
-        assert "sanctions v2 from " in pushed.stdout
-        assert f"rule set {version} (the live set), 11 rules: default v3, sanctions v2" in (
-            pushed.stdout
-        )
+    pushed = pantau(env, "rules", "push", str(SANCTIONS))
+    assert pushed.returncode == 0, pushed.stderr
+    version = pushed.stdout.split("live rule set ")[1].split(":")[0]
+    assert "12 rules in 2 pack(s)" in pushed.stdout
+    assert "sanctions v2 from " in pushed.stdout
+    assert f"rule set {version} (the live set), 12 rules: default v3, sanctions v2" in (
+        pushed.stdout
+    )
 
-        # A second pack uses the first's concept; deleting the first would break it: refused.
-        (tmp_path / "user.yaml").write_text(USES_SANCTIONS)
-        assert pantau(env, "rules", "push", str(tmp_path / "user.yaml")).returncode == 0
-        deleted = pantau(env, "rules", "push", "--delete", str(tmp_path / "sanctions.yaml"))
-        assert deleted.returncode == 1
-        assert "refers to @sanctions.sanction, but no pack is named 'sanctions'" in deleted.stderr
-        assert "Traceback" not in deleted.stderr
+    # A second pack uses the first's concept; deleting the first would break it: refused.
+    (tmp_path / "user.yaml").write_text(USES_SANCTIONS)
+    assert pantau(env, "rules", "push", str(tmp_path / "user.yaml")).returncode == 0
+    deleted = pantau(env, "rules", "push", "--delete", str(SANCTIONS))
+    assert deleted.returncode == 1
+    assert "refers to @sanctions.sanction, but no pack is named 'sanctions'" in deleted.stderr
+    assert "Traceback" not in deleted.stderr
 
-        # A rule id the default pack has is refused before anything is sent.
-        clash = tmp_path / "clash.yaml"
-        clash.write_text(USES_SANCTIONS.replace("embargo_named", "troop_deployment"))
-        refused = pantau(env, "rules", "push", str(clash))
-        assert refused.returncode == 1
-        assert f"refused {clash}:2:9: rule id 'troop_deployment' is also in " in refused.stderr
+    # A rule id the default pack has is refused before anything is sent.
+    clash = tmp_path / "clash.yaml"
+    clash.write_text(USES_SANCTIONS.replace("embargo_named", "troop_deployment"))
+    refused = pantau(env, "rules", "push", str(clash))
+    assert refused.returncode == 1
+    assert f"refused {clash}:2:9: rule id 'troop_deployment' is also in " in refused.stderr
 
-        # A bad pack that reaches the topic anyway: the worker refuses it and says so.
-        producer = make_producer(settings_for(broker_url, topics))
-        producer.send(env["PANTAU_RULES_TOPIC"], key=b"evil", value=b"rules: [ {id: x")
-        producer.flush()
-        producer.close()
+    # A bad pack that reaches the topic anyway: the worker refuses it and says so.
+    producer = make_producer(settings_for(broker_url, topics))
+    producer.send(env["PANTAU_RULES_TOPIC"], key=b"evil", value=b"rules: [ {id: x")
+    producer.flush()
+    producer.close()
+    listed = pantau(env, "rules", "list")
+    deadline = time.monotonic() + 20
+    while "last refused: evil" not in listed.stdout and time.monotonic() < deadline:
+        time.sleep(1)
         listed = pantau(env, "rules", "list")
-        deadline = time.monotonic() + 20
-        while "last refused: evil" not in listed.stdout and time.monotonic() < deadline:
-            time.sleep(1)
-            listed = pantau(env, "rules", "list")
-        assert listed.returncode == 0, listed.stderr
-        assert "12 rules in 3 pack(s)" in listed.stdout
-        assert "(the live set), 12 rules: default v3, sanctions v2, user v1" in listed.stdout
-        assert "refused by workers: evil: " in listed.stderr
-        assert "last refused: evil: " in listed.stdout
+    assert listed.returncode == 0, listed.stderr
+    assert "13 rules in 3 pack(s)" in listed.stdout
+    assert "(the live set), 13 rules: default v3, sanctions v2, user v1" in listed.stdout
+    assert "refused by workers: evil: " in listed.stderr
+    assert "last refused: evil: " in listed.stdout
 
-        settings = settings_for(broker_url, topics)
-        send(settings, [json.dumps({"id": "s1", "body": "The EU will slap an embargo."}).encode()])
-        alerts = read_topic(settings, settings.alerts_topic, until=lambda r: len(r) >= 2)
-        rules = {json.loads(r.value)["rule_id"] for r in alerts}
-        assert rules == {"sanctions_imposed", "embargo_named"}
-    finally:
-        worker.stop()
+    settings = settings_for(broker_url, topics)
+    send(settings, [json.dumps({"id": "s1", "body": "The EU will slap an embargo."}).encode()])
+    alerts = read_topic(settings, settings.alerts_topic, until=lambda r: len(r) >= 2)
+    rules = {json.loads(r.value)["rule_id"] for r in alerts}
+    assert rules == {"sanctions_imposed", "embargo_named"}

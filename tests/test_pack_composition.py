@@ -16,27 +16,12 @@ from streams.rules.packs import RulePackError, compile_texts, read_packs
 from streams.settings import DEFAULT_PACK
 
 from .conftest import ROOT
+from .conftest import SANCTIONS as SANCTIONS_PACK
 
 BROKEN = sorted((ROOT / "tests" / "data" / "broken-packs").glob("*.yaml"))
 EXPECT = re.compile(r"^# expect (\d+):(\d+): (.*)$", re.M)
 
-SANCTIONS = """\
-version: "1"
-concepts:
-  negation:            # this pack's own: it must not change the default pack's guards
-    en: [never]
-  sanction:
-    en: [sanction, embargo]
-  impose:
-    en: [impose, slap]
-rules:
-  - id: sanctions_imposed
-    title: Sanctions imposed
-    query: '@sanction NEAR/6 (@impose NOT AFTER/3 @default.negation)'
-  - id: sanctions_never
-    title: Sanctions never imposed
-    query: '@sanction NEAR/6 @negation'
-"""
+SANCTIONS = SANCTIONS_PACK.read_text()
 
 
 def classifier(*texts: tuple[str, str]) -> Classifier:
@@ -113,7 +98,7 @@ def test_a_rule_id_in_two_packs_is_an_error_at_the_second():
     with pytest.raises(RulePackError) as caught:
         compile_texts([default_text(), ("sanctions.yaml", copy)])
     [problem] = caught.value.problems
-    assert (problem.source, problem.line) == ("sanctions.yaml", 13)
+    assert (problem.source, problem.line) == ("sanctions.yaml", 15)
     assert problem.message.startswith(f"rule id 'troop_deployment' is also in {DEFAULT_PACK}:")
 
 

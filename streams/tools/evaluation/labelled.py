@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from streams.tools.evaluation.scoring import (
     Labelled,
     LabelledScore,
     fired_rules,
+    read_json_lines,
     rule_ids,
     score_labelled,
 )
@@ -58,15 +60,16 @@ def _rules(value: object) -> frozenset[str]:
 
 
 def _item(record: dict, number: int) -> Labelled:
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
     if LABELS not in record:
         raise ValueError("no 'rules' (the rule ids expected; empty when none)")
     title = record.get("title") or ""
     body = record.get("body") or record.get("text") or ""
-    item_id = str(record.get("id") or f"line {number}")
+    item_id = str(record.get("id") or f"record {number}")
+    language = record.get("language") or None
     try:
-        article = Article(
-            id=item_id, title=title, body=body, language=record.get("language") or None
-        )
+        article = Article(id=item_id, title=title, body=body, language=language)
     except ValidationError as error:
         raise ValueError(first_problem(error, "record")[1]) from None
     return Labelled(item_id, article, _rules(record[LABELS]))
@@ -74,25 +77,15 @@ def _item(record: dict, number: int) -> Labelled:
 
 def load_labelled(path: Path) -> list[Labelled]:
     """The texts of a labelled file; a bad record is a ``ValueError`` naming its line."""
-    if path.suffix == ".tsv":
-        records = [(n, row) for n, row in enumerate(tsv_rows(path, [LABELS]), start=2)]
-    else:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        records = []
-        for number, line in enumerate(lines, start=1):
-            if line.strip():
-                try:
-                    records.append((number, json.loads(line)))
-                except ValueError as error:
-                    raise ValueError(f"{path}:{number}: not JSON ({error})") from None
+    numbers = count(1)
+    if path.suffix != ".tsv":
+        return read_json_lines(path, "labelled", lambda record: _item(record, next(numbers)))
     items = []
-    for number, record in records:
+    for line, row in enumerate(tsv_rows(path, [LABELS]), start=2):
         try:
-            if not isinstance(record, dict):
-                raise ValueError("not a JSON object")
-            items.append(_item(record, number))
+            items.append(_item(row, next(numbers)))
         except ValueError as error:
-            raise ValueError(f"{path}:{number}: {error}") from None
+            raise ValueError(f"{path}:{line}: not a labelled record ({error})") from None
     return items
 
 
