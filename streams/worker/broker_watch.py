@@ -55,11 +55,15 @@ def wait_for_broker(settings: Settings) -> str | None:
         loop.run_until_complete(_wait_for_broker(settings))
     finally:
         loop.close()
-    admin = KafkaAdminClient(**settings.kafka_client_options())
     try:
-        return admin.describe_cluster().get("cluster_id")
-    finally:
-        admin.close()
+        admin = KafkaAdminClient(**settings.kafka_client_options())
+        try:
+            return admin.describe_cluster().get("cluster_id")
+        finally:
+            admin.close()
+    except Exception as error:  # an unknown cluster id only means the default timings
+        log.warning("cluster_id_unknown", error=str(error) or type(error).__name__)
+        return None
 
 
 async def _wait_for_broker(settings: Settings) -> None:
