@@ -15,9 +15,10 @@ FIELDS = ("title", "body")
 # A dateline opens a paragraph: a place and maybe an outlet or date, then a dash ("JAKARTA,
 # KOMPAS.com - ", "WASHINGTON, Dec 3 (Reuters) - ", "Jakarta, CNN Indonesia -- "). It says
 # where the report was filed, not who acts, so its place is not one of an alert's countries.
-DATELINE = re.compile(
-    r"^[ \t]*([A-Z][^\n.!?]{0,60}?(?:\.[A-Za-z]{2,4})?[^\n.!?]{0,30}?)[ \t]+(?:--?|–|—)[ \t]", re.M
-)
+# The separator after a dateline's place: "JAKARTA, KOMPAS.com - ...", "Moskow (ANTARA) – ...".
+DATELINE_DASH = re.compile(r"[ \t]+(?:--?|–|—)[ \t]")
+DATELINE_PLACE = re.compile(r"[A-Z][^\n.!?]*(?:\.[A-Za-z]{2,4}[^\n.!?]*)?")
+DATELINE_LONGEST = 92  # characters of a place and its agency
 DATELINE_REACH = 1000  # characters of the body where a dateline may stand
 
 
@@ -32,6 +33,7 @@ class Document:
     _language: str | None = UNDETECTED
     html: bool = False  # the body was HTML: its field holds the cleaned text
     _source: SourceMap | bool | None = None  # the body's map into its HTML, once asked
+    _datelines: list[tuple[int, int]] | None = None  # the body's dateline spans, once asked
 
     @classmethod
     def from_article(cls, article: Article) -> Document:
@@ -55,11 +57,12 @@ class Document:
         """Whether the word at ``position`` of field ``f`` is part of a dateline."""
         if f != FIELDS.index("body"):
             return False
-        text_field = self.fields[f]
-        start = text_field.starts[position]
-        return start < DATELINE_REACH and any(
-            a <= start < b for a, b in _datelines(text_field.text)
-        )
+        start = self.fields[f].starts[position]
+        if start >= DATELINE_REACH:
+            return False
+        if self._datelines is None:
+            self._datelines = _datelines(self.fields[f].text)
+        return any(a <= start < b for a, b in self._datelines)
 
     def country_mentions(self, f: int, sentence: int) -> list[tuple[int, int, str]]:
         """(first word, last word, ISO code) of each country named in a sentence, found once:
@@ -86,13 +89,22 @@ class Document:
 
 
 def _datelines(text: str) -> list[tuple[int, int]]:
-    """Character spans of the datelines at the start of the body's paragraphs."""
-    found = []
-    for match in DATELINE.finditer(text[:DATELINE_REACH]):
-        place = match.group(1)
-        shouted = any(len(word) >= 3 and word.isupper() for word in place.split())
-        if shouted or "," in place or "(" in place:
-            found.append(match.span(1))
+    """Character spans of the datelines at the start of the body's paragraphs.
+
+    A line whose first dash follows a short place written like one (capitalised, no sentence
+    stop but a domain's dot, shouted or with a comma or an agency in brackets).
+    """
+    found, offset = [], 0
+    for line in text[:DATELINE_REACH].split("\n"):
+        dash = DATELINE_DASH.search(line, 0, DATELINE_LONGEST + 8)
+        if dash:
+            lead = len(line) - len(line.lstrip(" \t"))
+            place = line[lead : dash.start()]
+            shouted = any(len(word) >= 3 and word.isupper() for word in place.split())
+            written_as_one = DATELINE_PLACE.fullmatch(place) and len(place) <= DATELINE_LONGEST
+            if written_as_one and (shouted or "," in place or "(" in place):
+                found.append((offset + lead, offset + dash.start()))
+        offset += len(line) + 1
     return found
 
 
