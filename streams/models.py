@@ -17,9 +17,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     WithJsonSchema,
-    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -121,18 +121,35 @@ class MatchedTerm(BaseModel):
     """One word of evidence: what the rule asked for and where the text has it."""
 
     term: str = Field(description="The rule term that matched, e.g. 'kerah' or 'ratif*'.")
+    concept: str | None = Field(
+        None,
+        description="The concept of the rule's query the term is from, as the query names it "
+        "('impose', 'default.negation'); null for a word written in the query itself.",
+    )
     text: str = Field(description="The words as they appear in the article.")
-    start: int = Field(ge=0, description="Character offset in the field's original text.")
+    start: int = Field(
+        ge=0, description="Character offset in the field's text (an HTML body: its cleaned text)."
+    )
     end: int = Field(ge=0, description="Offset one past the last character.")
+    html_start: int | None = Field(
+        None, ge=0, description="For an HTML body: where the words start in the original HTML."
+    )
+    html_end: int | None = Field(None, ge=0, description="For an HTML body: where they end.")
 
 
 class Evidence(BaseModel):
     """A sentence that made the rule fire, with the matched words located in it."""
 
     field: FieldName
-    snippet: str = Field(description="The sentence, as in the original text.")
+    snippet: str = Field(
+        description="The sentence, as in the field's text (an HTML body: cleaned)."
+    )
     start: int = Field(ge=0, description="Offset of the snippet in the field's text.")
     end: int = Field(ge=0)
+    html_start: int | None = Field(
+        None, ge=0, description="For an HTML body: where the snippet starts in the original HTML."
+    )
+    html_end: int | None = Field(None, ge=0, description="For an HTML body: where it ends.")
     terms: list[MatchedTerm]
 
 
@@ -219,36 +236,30 @@ class Rule(BaseModel):
     )
 
 
+TermLanguage = Literal["en", "id", "ms"]  # the morphology paths a concept's terms can take
+Name = Annotated[str, StringConstraints(pattern=RULE_ID.pattern)]
+
+
 class RulePack(BaseModel):
-    """A YAML rule file: shared concepts, then rules that refer to them as ``@name``."""
+    """A YAML rule file: its concepts, then rules that refer to them as ``@name``.
+
+    A pack's concepts are its own: another pack's rules use them as ``@pack.name``. Checks
+    that need a file position (duplicate rule ids, unknown concepts) are made where the
+    YAML is read (:mod:`streams.rules.packs`).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
+    name: Name | None = Field(
+        None,
+        description="The pack's name, which other packs use as @name.concept; "
+        "default: the file name without extension.",
+    )
     version: str = Field("1", min_length=1, description="Version of the pack as a whole.")
-    concepts: dict[str, dict[str, list[str]]] = Field(
+    concepts: dict[Name, dict[TermLanguage, list[str]]] = Field(
         default_factory=dict, description="name -> language -> terms."
     )
     rules: list[Rule]
-
-    @field_validator("concepts")
-    @classmethod
-    def _concept_names(cls, value: dict[str, dict[str, list[str]]]) -> dict:
-        for name, by_language in value.items():
-            if not RULE_ID.match(name):
-                raise ValueError(f"concept name {name!r} must be snake_case")
-            for language in by_language:
-                if not re.match(LANGUAGE_CODE, language):
-                    raise ValueError(f"concept {name!r}: {language!r} is not a language code")
-        return value
-
-    @model_validator(mode="after")
-    def _unique_ids(self) -> RulePack:
-        seen: set[str] = set()
-        for rule in self.rules:
-            if rule.id in seen:
-                raise ValueError(f"rule id {rule.id!r} appears twice")
-            seen.add(rule.id)
-        return self
 
 
 class ClassifyResult(BaseModel):
@@ -257,3 +268,30 @@ class ClassifyResult(BaseModel):
     article_id: str
     rule_ids: list[str]
     alerts: list[Alert]
+
+
+class PackStatus(BaseModel):
+    """One pack of a worker's running rule set."""
+
+    name: str
+    version: str = Field(description="The pack's own 'version:'.")
+    rules: int = Field(ge=0, description="Its enabled rules.")
+    origin: Literal["file", "topic"] = Field(description="A rule file, or the rules topic.")
+
+
+class WorkerStatus(BaseModel):
+    """What a running worker reports on the status topic (key: ``worker``), at start, on every
+    rules change and every ``status_interval`` seconds, for ``pantau rules list``."""
+
+    worker: str = Field(description="host:pid")
+    app_id: str
+    rules_topic: str = Field(description="The rules topic it follows.")
+    rule_set: str = Field(description="Version of the running rule set (a content hash).")
+    rules: int = Field(ge=0, description="Enabled rules in the running set.")
+    packs: list[PackStatus]
+    rejected: str | None = Field(
+        None, description="The last rules-topic pack this worker refused, with the error."
+    )
+    started_at: datetime
+    updated_at: datetime
+    interval: float = Field(gt=0, description="Seconds between reports: older means stopped.")

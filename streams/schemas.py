@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from streams.models import Alert, Article, RulePack
+from streams.models import Alert, Article, RulePack, WorkerStatus
 
-MODELS = {"article": Article, "alert": Alert, "rule-pack": RulePack}
+MODELS = {"article": Article, "alert": Alert, "rule-pack": RulePack, "worker-status": WorkerStatus}
 
 
 def generated() -> dict[str, str]:

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     rules_wait: float = Field(
         10.0, description="Seconds a starting worker waits to read the rules topic."
     )
+    status_topic: str = Field(
+        "pantau.workers",
+        description="Compacted topic where each worker reports its rule set (key: worker id).",
+    )
+    status_interval: float = Field(
+        30.0, gt=0, description="Seconds between a worker's reports (and at once on a change)."
+    )
 
     # Kafka security, passed to Faust (aiokafka) and kafka-python alike.
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
@@ -77,8 +84,14 @@ class Settings(BaseSettings):
         "max.message.bytes in step. Larger dead letters are kept truncated.",
     )
 
-    # Consumer-group timing. Defaults suit a production Kafka; the demo and tests use the
-    # fast-join profile because Tansu makes the first JoinGroup wait a whole rebalance timeout.
+    # Consumer-group timing. Defaults suit a production Kafka; on Tansu (the embedded broker)
+    # a worker takes the fast-join profile by itself, as Tansu makes the first JoinGroup wait a
+    # whole rebalance timeout (see ``broker_profile``).
+    broker_profile: Literal["auto", "kafka", "tansu"] = Field(
+        "auto",
+        description="'tansu' applies TANSU_PROFILE to the timings not set explicitly; 'auto' "
+        "does so when the broker reports a Tansu cluster id; 'kafka' never.",
+    )
     rebalance_timeout: float = Field(60.0, description="Seconds (broker_rebalance_timeout).")
     session_timeout: float = Field(60.0, description="Seconds (broker_session_timeout).")
     heartbeat_interval: float = Field(3.0, description="Seconds (broker_heartbeat_interval).")
@@ -166,21 +179,40 @@ class Settings(BaseSettings):
         return options
 
 
+TANSU_CLUSTER_IDS = ("tansu_cluster", "pantau-embedded")  # Tansu's default, `pantau broker`'s
 TANSU_PROFILE = {
     "PANTAU_REBALANCE_TIMEOUT": "5",
     "PANTAU_SESSION_TIMEOUT": "10",
     "PANTAU_HEARTBEAT_INTERVAL": "1",
     "PANTAU_FETCH_MAX_WAIT_MS": "100",
 }
-"""Environment for the embedded Tansu broker (demo, tests, benchmarks): a quick first join
-(about 7 s instead of 30 s), and fetches that return within 100 ms (Tansu holds a waiting
-fetch for its whole wait instead of answering when records arrive).
+"""Environment for the embedded Tansu broker (demo, tests, benchmarks, and a worker that finds
+itself on Tansu): a quick first join (about 7 s instead of 30 s), and fetches that return
+within 100 ms (Tansu holds a waiting fetch for its whole wait instead of answering when records
+arrive).
 
 Tansu 0.6 also reports a partition's end offset as the last *batch's* base offset + 1, so
 after multi-record batches Faust's table recovery stops early and loses state. Setting
 ``PANTAU_PRODUCER_BATCH_BYTES=1`` (one record per batch) avoids that, at a large cost in
 throughput, so it is not part of this profile; see the README.
 """
+
+
+def profile_fields(profile: dict[str, str]) -> dict[str, str]:
+    """PANTAU_* variables as Settings field names."""
+    return {name.removeprefix("PANTAU_").lower(): value for name, value in profile.items()}
+
+
+def for_broker(settings: Settings, cluster_id: str | None) -> Settings:
+    """The settings a worker runs with on the broker it found: :data:`TANSU_PROFILE`'s timings
+    on Tansu (by ``broker_profile``), except those set explicitly."""
+    profile = settings.broker_profile
+    if profile == "kafka" or (profile == "auto" and cluster_id not in TANSU_CLUSTER_IDS):
+        return settings
+    explicit = settings.model_fields_set
+    fields = profile_fields(TANSU_PROFILE)
+    chosen = {name: value for name, value in fields.items() if name not in explicit}
+    return settings.model_validate({**settings.model_dump(), **chosen}) if chosen else settings
 
 
 @cache

@@ -20,6 +20,7 @@ from streams.tools.broker import embedded_broker, stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
+SANCTIONS = ROOT / "tests" / "data" / "sanctions.yaml"  # a small pack of the tests' own
 
 # What the first rules must find on the five seeds (issue: skeleton).
 EXPECTED_SEED_ALERTS = {
@@ -84,10 +85,12 @@ def start_worker(broker_url, topics, tmp_path):
     """Start workers on the session broker with the fast-join profile; all stopped afterwards."""
     started: list[Worker] = []
 
-    def start(**extra: str) -> Worker:
+    def start(profile: bool = True, **extra: str) -> Worker:
+        """``profile=False``: no timing setting at all, as a plain `pantau worker` has."""
+        base = {k: v for k, v in os.environ.items() if profile or k not in TANSU_PROFILE}
         env = {
-            **os.environ,
-            **TANSU_PROFILE,
+            **base,
+            **(TANSU_PROFILE if profile else {}),
             "PANTAU_BROKER": broker_url,
             "PANTAU_APP_ID": topics["app"],
             "PANTAU_ARTICLES_TOPIC": topics["articles"],

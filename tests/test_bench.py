@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -227,3 +228,12 @@ def test_bench_outside_a_checkout_says_so_in_one_line(monkeypatch, tmp_path):
     assert result.output.strip().splitlines() == [
         "Error: pantau bench runs from a checkout of the repository (benchmarks/ is not installed)"
     ]
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="Debian's valgrind is not installed")
+def test_instructions_per_article_are_counted_by_callgrind_around_the_loop_only() -> None:
+    from benchmarks.instructions import measure
+
+    few, more = measure(3, 0.8, None), measure(6, 0.8, None)
+    # The start-up (imports, compiling the pack) is not counted: per article it stays put.
+    assert 1_000_000 < few < 100_000_000 and 0.5 < more / few < 2

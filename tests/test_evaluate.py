@@ -194,7 +194,7 @@ def test_panl_scores_each_language_half_agreement_and_off_domain_fires(tmp_path)
     result = CliRunner().invoke(eval_command, [str(path), "--rules", str(pack), "--errors", "3"])
     assert result.exit_code == 0, result.output
     assert "protest_unrest fn #INT:2/id" in result.output
-    assert "why: no clause of the query holds" in result.output
+    assert "why: the word 'protest' does not occur" in result.output
     assert "why: fired on 'protest'(protest)" in result.output
 
 

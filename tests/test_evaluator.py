@@ -9,9 +9,10 @@ from functools import cache
 import pytest
 
 from streams.models import Article
-from streams.rules.compiler import RuleSet, walk
+from streams.rules.compiler import RuleSet
 from streams.rules.evaluator import Evaluator, Hit, document_postings
 from streams.rules.packs import load_ruleset
+from streams.rules.plan import walk
 from streams.settings import DEFAULT_PACK
 from streams.text.document import Document
 from streams.tools.replay import parse_seed

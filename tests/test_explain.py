@@ -53,7 +53,7 @@ def test_a_phrase_is_shown_whole_with_its_place():
 def test_the_guard_that_stopped_a_rule_is_named_with_both_places():
     text = "Parlemen Rusia belum meratifikasi perjanjian itu."
     result = explained("treaty_ratified", text)
-    assert not result.fired and "guards removed" in result.reason
+    assert not result.fired and "NOT AFTER/6 @negation stopped every match" in result.reason
     assert {"belum", "ratifikasi", "perjanjian"} <= result.found.keys()
     where = f"body 'belum'@{text.index('belum')} is within 6 words of body 'meratifikasi'@"
     assert [stop for stop in result.stopped if stop.startswith(where)]
@@ -67,7 +67,7 @@ def test_terms_too_far_apart_are_not_blamed_on_a_guard():
     )
     result = explained("treaty_ratified", text)
     assert not result.fired and not result.stopped
-    assert "not close enough" in result.reason
+    assert "both occur, but not within 12 words: the closest" in result.reason
 
 
 def test_a_firing_rule_reports_no_stop_for_its_match():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from streams.models import Alert, Article, RulePack
+from streams.models import Alert, Article
 from streams.schemas import generated
 
 from .conftest import ROOT
@@ -39,12 +39,6 @@ def test_alert_id_is_deterministic_per_article_rule_and_version():
     assert first != Alert.make_id("article-1", "treaty_signed", "1")
     # The separator keeps ("ab", "c") and ("a", "bc") apart.
     assert Alert.make_id("ab", "c_rule", "1") != Alert.make_id("a", "bc_rule", "1")
-
-
-def test_rule_pack_rejects_duplicate_rule_ids():
-    rule = {"id": "same_rule", "title": "t", "query": "a"}
-    with pytest.raises(ValidationError, match="appears twice"):
-        RulePack.model_validate({"rules": [rule, rule]})
 
 
 def test_published_schemas_match_the_models():

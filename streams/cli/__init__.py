@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from streams.cli import bench, evaluate, generated, records, rules, run
+from streams.cli import bench, evaluate, generated, live, records, rules, run, terms
 from streams.settings import get_settings
 
 
@@ -74,5 +74,9 @@ COMMANDS = (
     evaluate.eval_command,
     bench.bench,
 )
+# `pantau rules ...` commands kept in modules of their own
+RULES_COMMANDS = (live.rules_list, terms.rules_terms)
 for _command in COMMANDS:
     main.add_command(_command)
+for _command in RULES_COMMANDS:
+    rules.rules.add_command(_command)

@@ -25,7 +25,11 @@ def eval_command(
     paths: tuple[Path, ...], ruleset: RuleSet, as_json: bool, errors: int, check: bool
 ) -> None:
     """Score rule packs on labelled news: CASE 2021 (.tsv), SIB-200 (folder), panl-dev and
-    pages-dev (.jsonl), or a folder holding any of them.
+    pages-dev (.jsonl), a labelled file of your own, or a folder holding any of them.
+
+    Your own file: JSON Lines, or a TSV with a header, one text a record: `text` (or `title`
+    and/or `body`), `language` (optional), `id` (optional) and `rules`, the rule ids that must
+    fire (a list, or ids separated by commas; empty when none). Scored per rule.
 
     CASE 2021: per-rule precision / recall / F1 under the don't-care mapping, and the share of
     snippets that trigger a rule they should not. SIB-200: whether every rule gives the same
@@ -50,7 +54,12 @@ def eval_command(
         try:
             result, ok = evaluate(kind, classifier, path, None if as_json else console, errors)
         except ValueError as error:
-            raise click.ClickException(str(error)) from None
+            hint = (
+                "; a labelled file of your own needs a 'rules' column (see --help)"
+                if kind == "case2021"
+                else ""
+            )
+            raise click.ClickException(f"{error}{hint}") from None
         results[str(path)] = {"dataset": kind, **result}
         met &= ok
     if as_json:

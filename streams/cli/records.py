@@ -11,6 +11,8 @@ import click
 from streams.cli.output import console, errors
 from streams.settings import get_settings
 
+SHOWN_PROBLEMS = 10  # per file
+
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
@@ -19,14 +21,41 @@ from streams.settings import get_settings
 )
 @click.option("--loop", is_flag=True, help="Start again at the end, until Ctrl-C.")
 @click.option("--topic", default=None, help="Target topic (default: PANTAU_ARTICLES_TOPIC).")
-def replay(paths: tuple[Path, ...], rate: float, loop: bool, topic: str | None) -> None:
-    """Publish seed text files (title: first line after any dateline) or JSON Lines articles."""
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Send nothing if a record would be dead-lettered or has fields the worker ignores.",
+)
+def replay(
+    paths: tuple[Path, ...], rate: float, loop: bool, topic: str | None, strict: bool
+) -> None:
+    """Publish seed text files (title: first line after any dateline) or JSON Lines articles.
+
+    Each JSON line is checked as the worker will check it: a record it will dead-letter (no
+    id, no title or body, ...) or with fields it ignores (`headline`, `text`) is listed per
+    file; with --strict nothing is sent then.
+    """
     from rich.progress import Progress
 
-    from streams.tools.replay import articles_from, make_producer, publish
+    from streams.tools.replay import check_articles, make_producer, publish
 
     settings = get_settings()
-    events = list(articles_from(paths))
+    checked = check_articles(paths, settings.max_body_bytes)
+    events = checked.events
+    for name, problems in checked.problems.items():
+        errors.print(
+            f"warning: {name}: {len(problems)} record(s) the worker will not take as they are:",
+            markup=False,
+        )
+        for problem in problems[:SHOWN_PROBLEMS]:
+            errors.print(f"  {problem}", markup=False)
+        if len(problems) > SHOWN_PROBLEMS:
+            errors.print(f"  ... and {len(problems) - SHOWN_PROBLEMS} more", markup=False)
+    if strict and checked.problems:
+        raise click.ClickException(
+            f"refused (--strict): {checked.dead_letters} record(s) would be dead-lettered, "
+            f"{checked.ignored_fields} have fields the worker ignores; nothing was sent"
+        )
     producer = make_producer(settings)
     topic = topic or settings.articles_topic
     rounds, total, started = 0, 0, time.monotonic()
@@ -61,9 +90,10 @@ def replay(paths: tuple[Path, ...], rate: float, loop: bool, topic: str | None) 
 @click.option("--from-beginning", is_flag=True, help="Start at the oldest alert, not the newest.")
 @click.option("--idle-timeout", type=float, default=None, help="Exit after N s without alerts.")
 def tail(as_json: bool, from_beginning: bool, idle_timeout: float | None) -> None:
-    """Follow the alerts topic and print each alert (no consumer group, so it starts at once)."""
+    """Follow the alerts topic and print each alert in publish order (no consumer group, so it
+    starts at once)."""
     from streams.models import Alert
-    from streams.tools.tail import open_consumer, print_alert, records
+    from streams.tools.tail import open_consumer, print_alert, publish_order, records
 
     settings = get_settings()
     consumer = open_consumer(
@@ -72,7 +102,7 @@ def tail(as_json: bool, from_beginning: bool, idle_timeout: float | None) -> Non
         **settings.kafka_client_options(),
     )
     try:
-        for record in records(consumer, idle_timeout):
+        for record in records(consumer, idle_timeout, order=publish_order):
             if as_json:
                 click.echo(record.value.decode())
             else:

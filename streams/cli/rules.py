@@ -83,14 +83,20 @@ def rules() -> None:
 @rules.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def rules_check(files: tuple[Path, ...]) -> None:
-    """Validate rule packs and list their rules; exit 1 on the first error (file:line:col)."""
-    from streams.rules.packs import RulePackError, load_ruleset
+    """Validate rule packs together and list their rules; every error as file:line:col, then
+    exit 1. Packs see each other's concepts as @pack.concept; the built-in pack is `default`.
+    Warns about Indonesian/Malay terms that are not roots or also match words of their own
+    (see `pantau rules terms`)."""
+    from streams.rules.packs import RulePackError, check_texts, read_packs
 
     try:
-        ruleset = load_ruleset(list(files))
+        ruleset, warnings = check_texts(read_packs(list(files)))
     except RulePackError as error:
-        errors.print(f"[red]error[/] {error}")
+        for problem in error.problems:
+            errors.print(f"error {problem}", markup=False, highlight=False)
         sys.exit(1)
+    for warning in warnings:
+        errors.print(f"warning {warning}", markup=False, highlight=False)
     for compiled in ruleset.rules:
         rule = compiled.rule
         console.print(f"{rule.id:<26} v{rule.version:<4} {rule.severity:<8} {rule.title}")
@@ -125,7 +131,8 @@ def rules_explain(rule_id: str, text_or_file: str, ruleset: RuleSet, title: str,
     except KeyError as error:
         errors.print(f"[red]error[/] {error.args[0]}")
         sys.exit(2)
-    console.print(f"rule [bold]{rule_id}[/]: {result.rule.rule.query}")
+    console.print(f"rule [bold]{rule_id}[/] (pack {result.rule.pack}), as parsed:")
+    console.print(f"  {result.query}", markup=False)
     console.print(f"language: {document.language or 'unknown'}")
     grouped = {label for labels in result.concepts.values() for label in labels}
     groups = [*result.concepts.items(), ("term", sorted(result.found.keys() - grouped))]
@@ -143,42 +150,60 @@ def rules_explain(rule_id: str, text_or_file: str, ruleset: RuleSet, title: str,
     console.print(f"{verdict}: {result.reason}")
     if result.match:
         for evidence in result.match.evidence:
-            console.print(f"  {evidence.field}: {evidence.snippet}")
+            console.print(f"  {evidence.field}: {evidence.snippet}", markup=False)
+            terms = (f"{t.text!r}@{t.start} {_from(t.concept, t.term)}" for t in evidence.terms)
+            console.print(f"    matched: {', '.join(terms)}", markup=False)
+
+
+def _from(concept: str | None, term: str) -> str:
+    """Where an evidence term comes from: its concept, or the word the query wrote."""
+    return f"@{concept} {term!r}" if concept else f"word {term!r}"
 
 
 @rules.command("push")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--delete", is_flag=True, help="Remove these packs from the topic instead.")
-def rules_push(files: tuple[Path, ...], delete: bool) -> None:
-    """Publish rule packs to the live rules topic (key: file name without extension).
+@click.option(
+    "--wait",
+    type=float,
+    default=15.0,
+    show_default=True,
+    help="Seconds to wait for the running workers to report the new rule set.",
+)
+def rules_push(files: tuple[Path, ...], delete: bool, wait: float) -> None:
+    """Publish rule packs to the live rules topic (key: the pack's name).
 
-    Each pack is validated together with the worker's rule files first; an invalid pack is
-    refused with its error and nothing is sent. Workers swap to the new rule set at once.
+    The new live set is compiled first as a worker will compile it (the rule files and the
+    packs already on the topic, then these) and printed; a set that does not compile is refused
+    with every error and nothing is sent. Then the running workers' reports are awaited.
     """
-    from streams.rules.packs import RulePackError
+    from streams.cli.live import await_workers, current_rules, print_live_set, print_workers
+    from streams.rules.packs import PackText, RulePackError, pack_name
     from streams.tools.replay import make_producer
-    from streams.tools.topics import ensure_topics
-    from streams.worker.live_rules import LiveRules
+    from streams.tools.topics import ensure_topics, pipeline_topics
 
     settings = get_settings()
-    live = LiveRules(settings.rule_files, topic=settings.rules_topic)
+    topics = pipeline_topics(settings)
+    ensure_topics(settings, {name: topics[name] for name in (settings.rules_topic,)})
+    live, _ = current_rules(settings)
     records = []
     try:
         for path in files:
-            text = None if delete else path.read_text(encoding="utf-8")
-            ruleset = live.apply(path.stem, text, source=str(path))
-            records.append((path.stem, text))
+            text = path.read_text(encoding="utf-8")
+            name = pack_name(PackText(str(path), text))
+            live.apply(name, None if delete else text, source=str(path))
+            records.append((name, None if delete else text))
     except RulePackError as error:
-        errors.print(f"[red]refused[/] {error}")
+        for problem in error.problems:
+            errors.print(f"refused {problem}", markup=False, highlight=False)
         sys.exit(1)
-    ensure_topics(settings, {settings.rules_topic: (1, {"cleanup.policy": "compact"})})
     producer = make_producer(settings)
     for name, text in records:
         producer.send(settings.rules_topic, key=name.encode(), value=text and text.encode())
     producer.flush()
     producer.close()
     action = "removed" if delete else "published"
-    console.print(
-        f"{action} {len(records)} pack(s) on {settings.rules_topic}; "
-        f"rule-set version {ruleset.version} with {len(ruleset.rules)} rules"
-    )
+    names = ", ".join(name for name, _ in records)
+    console.print(f"{action} {names} on {settings.rules_topic}", markup=False)
+    print_live_set(live)
+    print_workers(await_workers(settings, live.ruleset.version, wait), live.ruleset.version)

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from streams.cli.output import console
-from streams.settings import TANSU_PROFILE, Settings, get_settings
+from streams.settings import TANSU_PROFILE, Settings, get_settings, profile_fields
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -64,7 +64,7 @@ def demo(duration: float | None) -> None:
             )
             try:
                 _demo_loop(
-                    Settings(_env_file=None, **_profile_fields(profile), broker=url), duration
+                    Settings(_env_file=None, **profile_fields(profile), broker=url), duration
                 )
             except KeyboardInterrupt:
                 console.print("\nstopping")
@@ -73,15 +73,10 @@ def demo(duration: float | None) -> None:
     console.print("stopped: worker and broker are down")
 
 
-def _profile_fields(profile: dict[str, str]) -> dict[str, str]:
-    """PANTAU_* variables as Settings field names."""
-    return {name.removeprefix("PANTAU_").lower(): value for name, value in profile.items()}
-
-
 def _demo_loop(settings: Settings, duration: float | None) -> None:
     from streams.models import Alert
     from streams.tools.replay import articles_from, make_producer, publish
-    from streams.tools.tail import open_consumer, print_alert, records
+    from streams.tools.tail import open_consumer, print_alert, publish_order, records
     from streams.tools.topics import ensure_topics, pipeline_topics
 
     ensure_topics(settings, pipeline_topics(settings))
@@ -97,7 +92,7 @@ def _demo_loop(settings: Settings, duration: float | None) -> None:
     )
     started, count = time.monotonic(), 0
     try:
-        for record in records(consumer, idle_timeout=duration):
+        for record in records(consumer, idle_timeout=duration, order=publish_order):
             print_alert(console, Alert.model_validate_json(record.value))
             count += 1
             if duration is not None and time.monotonic() - started > duration:

@@ -13,16 +13,32 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from streams.models import Rule, RulePack
 from streams.rules import query as q
+from streams.rules.plan import (
+    FIELD_INDEX,
+    AllNode,
+    ButNotNode,
+    CountryNode,
+    NearNode,
+    NotNearNode,
+    PhraseNode,
+    Plan,
+    ScopedNode,
+    TermNode,
+    any_of,
+    clauses,
+    terms_of,
+    walk,
+)
 from streams.text.morphology import term_keys, token_keys
 from streams.text.normalise import tokenise
 
 LANGUAGES = ("en", "id")  # morphology paths for words written directly in a query
-BUILTIN_COUNTRY = "country"  # @country: any country name, unless a pack defines its own
+BUILTIN_COUNTRY = "country"  # @country: any country name, unless the rule's pack defines its own
 
 
 @dataclass(frozen=True)
@@ -34,131 +50,23 @@ class Term:
     prefix: bool = False
 
 
-# ---- compiled plan nodes (the same shapes as the syntax tree, with term ids at the leaves) ----
-@dataclass(frozen=True)
-class TermNode:
-    term: int
-
-
-@dataclass(frozen=True)
-class AnyTermNode:
-    """Any of several single-word terms: one postings pass instead of one per term."""
-
-    terms: frozenset[int]
-
-
-@dataclass(frozen=True)
-class PhraseNode:
-    terms: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class CountryNode:
-    """The built-in ``@country``: a country named in the text (CLDR names in English and
-    Indonesian, capitals, short forms), found case-aware by :mod:`streams.text.countries`.
-
-    It has no words of its own to look up, so it adds no presearch clause: it is found only
-    where the rest of a rule already made the rule a candidate.
-    """
-
-    term: int  # a term id for evidence, labelled "@country"
-
-
-@dataclass(frozen=True)
-class AnyNode:
-    """Any of several sub-queries, indexed so the matcher visits only children that can hit.
-
-    A concept has dozens of alternatives and an article holds few of them: ``gates`` maps each
-    term to the children whose most selective clause contains it, so one set intersection
-    with the document's terms finds the reachable children; ``required`` (single words, one
-    subset test) and ``needs`` (clauses of several) hold what those children must still meet.
-    """
-
-    children: tuple[Plan, ...]
-    required: tuple[frozenset[int], ...] = field(init=False, repr=False, compare=False)
-    needs: tuple[tuple[frozenset[int], ...], ...] = field(init=False, repr=False, compare=False)
-    gates: dict[int, tuple[int, ...]] = field(init=False, repr=False, compare=False)
-    gate_terms: frozenset[int] = field(init=False, repr=False, compare=False)
-    ungated: tuple[int, ...] = field(init=False, repr=False, compare=False)  # always visited
-
-    def __post_init__(self) -> None:
-        needs = tuple(tuple(sorted(set(clauses(c)), key=len)) for c in self.children)
-        gates: dict[int, list[int]] = defaultdict(list)
-        for index, need in enumerate(needs):
-            for term in need[0] if need else ():
-                gates[term].append(index)
-        rest = [need[1:] for need in needs]
-        object.__setattr__(self, "ungated", tuple(i for i, need in enumerate(needs) if not need))
-        object.__setattr__(
-            self, "required", tuple(frozenset().union(*(c for c in r if len(c) == 1)) for r in rest)
-        )
-        object.__setattr__(self, "needs", tuple(tuple(c for c in r if len(c) > 1) for r in rest))
-        object.__setattr__(self, "gates", {term: tuple(ids) for term, ids in gates.items()})
-        object.__setattr__(self, "gate_terms", frozenset(gates))
-
-
-@dataclass(frozen=True)
-class AllNode:
-    children: tuple[Plan, ...]
-
-
-@dataclass(frozen=True)
-class ButNotNode:
-    keep: Plan
-    drop: Plan
-
-
-@dataclass(frozen=True)
-class NearNode:
-    left: Plan
-    right: Plan
-    distance: int
-    ordered: bool
-
-
-@dataclass(frozen=True)
-class NotNearNode:
-    keep: Plan
-    guard: Plan
-    distance: int
-    side: q.Side = "either"  # where a guard must stand to remove a hit of ``keep``
-
-
-@dataclass(frozen=True)
-class ScopedNode:
-    field: int
-    child: Plan
-
-
-Plan = (
-    TermNode
-    | AnyTermNode
-    | CountryNode
-    | PhraseNode
-    | AnyNode
-    | AllNode
-    | ButNotNode
-    | NearNode
-    | NotNearNode
-    | ScopedNode
-)
-
-NodeInFields = tuple[Plan, tuple[int, ...]]  # a plan node and the fields it is evaluated on
-FIELD_INDEX = {"title": 0, "body": 1}
-ALL_FIELDS = tuple(FIELD_INDEX.values())  # a plan node with no field scope reads both
-
-
 @dataclass
 class CompiledRule:
     """A rule's plan and its clauses, the first (most selective) being its presearch anchor.
 
     The presearch reaches a rule through its anchor, so it checks only the other clauses:
-    ``required`` (one-term clauses, one subset test) and ``either`` (the rest).
+    ``required`` (one-term clauses, one subset test) and ``either`` (the rest). ``query`` and
+    ``plans`` (each sub-query's plan) let explain say which part of the query failed;
+    ``concepts`` names the concept each evidence term comes from.
     """
 
     rule: Rule
     plan: Plan
     clauses: tuple[frozenset[int], ...]
+    pack: str = ""
+    query: q.Node | None = field(default=None, repr=False)
+    plans: dict[q.Node, Plan] = field(default_factory=dict, repr=False)
+    concepts: dict[int, str] = field(default_factory=dict, repr=False)  # term id -> @name
     required: frozenset[int] = field(init=False, repr=False)
     either: tuple[frozenset[int], ...] = field(init=False, repr=False)
 
@@ -169,9 +77,12 @@ class CompiledRule:
 
 
 class UnknownConcept(ValueError):
+    """Raised only for packs that did not go through :mod:`streams.rules.packs`, which
+    locates unknown concepts in the file before compiling."""
+
     def __init__(self, rule_id: str, name: str):
         self.rule_id, self.name = rule_id, name
-        super().__init__(f"rule {rule_id!r} refers to @{name}, which no pack defines")
+        super().__init__(f"rule {rule_id!r} refers to @{name}, which is not defined")
 
 
 @dataclass
@@ -185,7 +96,8 @@ class RuleSet:
     prefix_terms: dict[str, tuple[int, ...]] = field(default_factory=dict)
     anchors: dict[int, tuple[int, ...]] = field(default_factory=dict)  # term id -> rule indexes
     unanchored: tuple[int, ...] = ()  # rules that require no word (only @country): always tried
-    concepts: dict[str, Plan] = field(default_factory=dict)  # @name -> its plan, for explain
+    concepts: dict[str, Plan] = field(default_factory=dict)  # pack.name -> plan, for explain
+    packs: dict[str, RulePack] = field(default_factory=dict)  # what it was compiled from
     _word_terms: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False)
 
     def terms_of_words(self, words: list[str]) -> list[tuple[int, ...]]:
@@ -230,7 +142,9 @@ class RuleSet:
 
 class _Builder:
     def __init__(self, concepts: dict[str, dict[str, list[str]]]):
-        self.concepts = concepts
+        self.concepts = concepts  # "pack.name" -> language -> terms
+        self.pack = ""  # the pack whose rules are being compiled: its @name means pack.name
+        self.node_plans: dict[q.Node, Plan] = {}  # of the rule being compiled
         self.terms: list[Term] = []
         self.key_terms: dict[str, set[int]] = defaultdict(set)
         self.prefix_terms: dict[str, set[int]] = defaultdict(set)
@@ -296,17 +210,21 @@ class _Builder:
         return [phrase, TermNode(self._term(label, ("word", joined, languages), keys))]
 
     def concept(self, name: str, rule_id: str) -> Plan:
-        plan = self.concept_plans.get(name)
-        if plan is None and name == BUILTIN_COUNTRY and name not in self.concepts:
-            plan = self.concept_plans[name] = CountryNode(self._term("@country", ("country",), ()))
+        qualified = name if "." in name else f"{self.pack}.{name}"
+        if name == BUILTIN_COUNTRY and qualified not in self.concepts:
+            qualified = BUILTIN_COUNTRY
+        plan = self.concept_plans.get(qualified)
+        if plan is None and qualified == BUILTIN_COUNTRY:
+            term = self._term("@country", ("country",), ())
+            plan = self.concept_plans[qualified] = CountryNode(term)
         if plan is None:
-            if name not in self.concepts:
+            if qualified not in self.concepts:
                 raise UnknownConcept(rule_id, name)
             alternatives: list[Plan] = []
-            for lang, entries in self.concepts[name].items():
+            for lang, entries in self.concepts[qualified].items():
                 for entry in entries:
                     alternatives.extend(self.entry(entry.strip(), (lang,)))
-            plan = self.concept_plans[name] = any_of(alternatives)
+            plan = self.concept_plans[qualified] = any_of(alternatives)
         return plan
 
     def entry(self, text: str, languages: tuple[str, ...]) -> list[Plan]:
@@ -320,7 +238,27 @@ class _Builder:
         return [self._intern(plan) for plan in self.spellings(words, languages, text)]
 
     def plan(self, node: q.Node, rule_id: str) -> Plan:
-        return self._intern(self._plan(node, rule_id))
+        plan = self.node_plans[node] = self._intern(self._plan(node, rule_id))
+        return plan
+
+    def rule(self, rule: Rule) -> CompiledRule:
+        self.node_plans = {}
+        query = q.parse_query(rule.query)
+        plan = self.plan(query, rule.id)
+        concepts: dict[int, str] = {}
+        for ref in _evidence_concepts(query):
+            for node, _ in walk(self.node_plans[ref]):
+                for term in terms_of(node):
+                    concepts.setdefault(term, ref.name)
+        return CompiledRule(
+            rule,
+            plan,
+            tuple(sorted(set(clauses(plan)), key=len)),
+            pack=self.pack,
+            query=query,
+            plans=self.node_plans,
+            concepts=concepts,
+        )
 
     def _plan(self, node: q.Node, rule_id: str) -> Plan:
         match node:
@@ -351,92 +289,45 @@ class _Builder:
         raise TypeError(f"unknown query node {node!r}")
 
 
-def any_of(alternatives: list[Plan]) -> Plan:
-    """An OR node, with its single-word alternatives folded into one :class:`AnyTermNode`.
-
-    Nested ORs are flattened first: one OR node over the words of ``@negation OR @denial``
-    costs less to evaluate than an OR of two ORs (measured).
-    """
-    flat: list[Plan] = []
-    for alternative in alternatives:
-        match alternative:
-            case AnyNode(children):
-                flat.extend(children)
-            case AnyTermNode(terms):
-                flat.extend(TermNode(term) for term in sorted(terms))
-            case _:
-                flat.append(alternative)
-    words = frozenset(a.term for a in flat if isinstance(a, TermNode))
-    rest = list(dict.fromkeys(a for a in flat if not isinstance(a, TermNode)))
-    if not words:
-        return AnyNode(tuple(rest)) if len(rest) > 1 else rest[0]
-    folded = TermNode(next(iter(words))) if len(words) == 1 else AnyTermNode(words)
-    return AnyNode((folded, *rest)) if rest else folded
-
-
-def clauses(plan: Plan) -> list[frozenset[int]]:
-    """A necessary condition for ``plan`` to match: every clause must meet the document."""
-    match plan:
-        case TermNode(term):
-            return [frozenset((term,))]
-        case AnyTermNode(terms):
-            return [terms]
-        case PhraseNode(terms):
-            return [frozenset((t,)) for t in terms]
-        case CountryNode():
-            return []  # no words to require: found only in rules already reached
-        case AnyNode(children):
-            options = [clauses(c) for c in children]
-            if not all(options):
-                return []
-            return [frozenset().union(*(min(option, key=len) for option in options))]
-        case AllNode(children):
-            return [clause for c in children for clause in clauses(c)]
-        case NearNode(left, right, _, _):
-            return clauses(left) + clauses(right)
-        case ButNotNode(keep, _) | NotNearNode(keep, _, _) | ScopedNode(_, keep):
-            return clauses(keep)
-    raise TypeError(f"unknown plan node {plan!r}")
-
-
-def walk(plan: Plan, fields: tuple[int, ...] = ALL_FIELDS) -> Iterator[NodeInFields]:
-    """Every node of a plan with the fields it is evaluated on, depth first (for explain)."""
-    yield plan, fields
-    match plan:
-        case AnyNode(children) | AllNode(children):
+def _evidence_concepts(node: q.Node) -> Iterator[q.ConceptRef]:
+    """The concepts a query's evidence can come from, in query order: not its guards."""
+    match node:
+        case q.ConceptRef():
+            yield node
+        case q.AnyOf(children) | q.AllOf(children):
             for child in children:
-                yield from walk(child, fields)
-        case (
-            NearNode(first, second, _, _)
-            | ButNotNode(first, second)
-            | NotNearNode(first, second, _)
-        ):
-            yield from walk(first, fields)
-            yield from walk(second, fields)
-        case ScopedNode(scope, child):
-            yield from walk(child, tuple(f for f in fields if f == scope))
+                yield from _evidence_concepts(child)
+        case q.Near(left, right, _, _):
+            yield from _evidence_concepts(left)
+            yield from _evidence_concepts(right)
+        case q.ButNot(keep, _) | q.NotNear(keep, _, _) | q.Scoped(_, keep):
+            yield from _evidence_concepts(keep)
 
 
-def pack_version(packs: Iterable[RulePack]) -> str:
-    """A short content hash: two workers with the same rules report the same version."""
-    canonical = json.dumps([p.model_dump(mode="json") for p in packs], sort_keys=True)
+def pack_version(packs: Mapping[str, RulePack]) -> str:
+    """A short content hash of the packs by name: the same packs give the same version,
+    whatever order a worker read them in."""
+    canonical = json.dumps(
+        sorted([name, p.model_dump(mode="json")] for name, p in packs.items()), sort_keys=True
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()[:12]
 
 
-def compile_packs(packs: list[RulePack]) -> RuleSet:
-    """Build a rule set from parsed packs; concepts of all packs are visible to all rules."""
-    concepts: dict[str, dict[str, list[str]]] = {}
-    for pack in packs:
-        concepts.update(pack.concepts)
+def compile_packs(
+    packs: Mapping[str, RulePack], libraries: Mapping[str, RulePack] | None = None
+) -> RuleSet:
+    """Build a rule set from parsed packs by name. A pack's rules see its own concepts as
+    ``@name`` and another's as ``@pack.name``; ``libraries`` lend concepts, not rules."""
+    every = {**(libraries or {}), **packs}
+    concepts = {
+        f"{pack_name}.{name}": terms
+        for pack_name, pack in every.items()
+        for name, terms in pack.concepts.items()
+    }
     builder = _Builder(concepts)
     compiled = []
-    for pack in packs:
-        for rule in pack.rules:
-            if rule.enabled:
-                plan = builder.plan(q.parse_query(rule.query), rule.id)
-                compiled.append(
-                    CompiledRule(rule, plan, tuple(sorted(set(clauses(plan)), key=len)))
-                )
+    for builder.pack, pack in packs.items():
+        compiled.extend(builder.rule(rule) for rule in pack.rules if rule.enabled)
     anchors: dict[int, list[int]] = defaultdict(list)
     for index, rule in enumerate(compiled):
         for term in rule.clauses[0] if rule.clauses else ():
@@ -444,10 +335,11 @@ def compile_packs(packs: list[RulePack]) -> RuleSet:
     return RuleSet(
         rules=compiled,
         terms=builder.terms,
-        version=pack_version(packs),
+        version=pack_version(every),
         key_terms={k: tuple(sorted(v)) for k, v in builder.key_terms.items()},
         prefix_terms={k: tuple(sorted(v)) for k, v in builder.prefix_terms.items()},
         anchors={k: tuple(v) for k, v in anchors.items()},
         unanchored=tuple(i for i, rule in enumerate(compiled) if not rule.clauses),
         concepts=builder.concept_plans,
+        packs=dict(packs),
     )

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter
 
-from streams.rules.compiler import (
+from streams.rules.compiler import RuleSet
+from streams.rules.plan import (
     ALL_FIELDS,
     AllNode,
     AnyNode,
@@ -26,7 +27,6 @@ from streams.rules.compiler import (
     NotNearNode,
     PhraseNode,
     Plan,
-    RuleSet,
     ScopedNode,
     TermNode,
 )
@@ -52,6 +52,9 @@ class Postings:
 
 
 class Evaluator:
+    """The hits of plan nodes on one document, each computed once and shared by every rule
+    (``scope`` is the rule's ``near_scope``: proximity within a sentence or a whole field)."""
+
     def __init__(self, document: Document, postings: Postings, scope: str):
         self.document = document
         self.postings = postings.fields
@@ -102,9 +105,9 @@ class Evaluator:
         ]
 
     def _country(self, plan: CountryNode, fields: tuple[int, ...]) -> list[Hit]:
-        fields_ = self.document.fields
+        texts = self.document.fields
         return self._countries_in(
-            plan, [(f, s) for f in fields for s in range(len(fields_[f].boundaries))]
+            plan, [(f, s) for f in fields for s in range(len(texts[f].boundaries))]
         )
 
     def _countries_in(self, plan: CountryNode, sentences) -> list[Hit]:

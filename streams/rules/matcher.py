@@ -16,6 +16,7 @@ from streams.rules.evaluator import Evaluator, Hit, document_postings
 from streams.text.document import FIELDS, Document
 
 TITLE_WEIGHT = 2.0
+BODY = FIELDS.index("body")
 # Bounds that keep a pathological article (one word repeated a million times, one endless
 # sentence) from stalling a partition or producing a megabyte alert.
 MAX_EVIDENCE_SENTENCES = 5
@@ -41,7 +42,14 @@ def distinct_terms(hits: list[Hit]) -> set[int]:
     return {term for hit in hits for _, term in hit[4]}
 
 
-def matched_term(ruleset: RuleSet, document: Document, f: int, position: int, term: int) -> dict:
+def matched_term(
+    ruleset: RuleSet,
+    document: Document,
+    f: int,
+    position: int,
+    term: int,
+    concept: str | None = None,
+) -> dict:
     """A :class:`MatchedTerm` as a dict, for ``model_validate``.
 
     On this hot path pydantic-core validating a dict is faster than ``model_construct``
@@ -50,7 +58,8 @@ def matched_term(ruleset: RuleSet, document: Document, f: int, position: int, te
     text_field = document.fields[f]
     start, end = text_field.starts[position], text_field.ends[position]
     label = ruleset.terms[term].label
-    return {"term": label, "text": text_field.text[start:end], "start": start, "end": end}
+    text = text_field.text[start:end]
+    return {"term": label, "concept": concept, "text": text, "start": start, "end": end}
 
 
 def build_match(ruleset: RuleSet, rule: CompiledRule, document: Document, hits: list[Hit]):
@@ -63,19 +72,22 @@ def build_match(ruleset: RuleSet, rule: CompiledRule, document: Document, hits: 
     for (f, sentence), words in ranked[:MAX_EVIDENCE_SENTENCES]:
         text_field = document.fields[f]
         positions = sorted(words.items())[:MAX_TERMS_PER_SENTENCE]
-        terms = [matched_term(ruleset, document, f, p, t) for p, t in positions]
+        concepts = rule.concepts
+        terms = [matched_term(ruleset, document, f, p, t, concepts.get(t)) for p, t in positions]
         start, end = _snippet_window(text_field.sentence_span(sentence), terms)
-        evidence_list.append(
-            Evidence.model_validate(
-                {
-                    "field": FIELDS[f],
-                    "snippet": text_field.text[start:end],
-                    "start": start,
-                    "end": end,
-                    "terms": [t for t in terms if t["end"] <= end],
-                }
-            )
-        )
+        evidence = {
+            "field": FIELDS[f],
+            "snippet": text_field.text[start:end],
+            "start": start,
+            "end": end,
+            "terms": [t for t in terms if t["end"] <= end],
+        }
+        if f == BODY and document.html:
+            for located in (evidence, *evidence["terms"]):
+                span = document.html_span(located["start"], located["end"])
+                if span:
+                    located["html_start"], located["html_end"] = span
+        evidence_list.append(Evidence.model_validate(evidence))
         score += (TITLE_WEIGHT if f == 0 else 1.0) * len(set(words.values()))
         countries.update(_sentence_countries(document, f, sentence))
     return RuleMatch(rule, evidence_list, round(score, 3), sorted(countries))
@@ -91,7 +103,9 @@ def _snippet_window(span: tuple[int, int], terms: list[dict]) -> tuple[int, int]
 
 
 def _sentence_countries(document: Document, f: int, sentence: int) -> set[str]:
-    return {code for _, _, code in document.country_mentions(f, sentence)}
+    """The countries named in an evidence sentence, less a dateline's place."""
+    mentions = document.country_mentions(f, sentence)
+    return {code for first, _, code in mentions if not document.in_dateline(f, first)}
 
 
 def match_document(ruleset: RuleSet, document: Document) -> list[RuleMatch]:

@@ -16,7 +16,7 @@ leaves, so matching time stays linear.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from lark import Lark, Token, Transformer, UnexpectedInput, v_args
@@ -50,7 +50,7 @@ _AND.2: /AND(?![^\s()"])/
 _OR.2: /OR(?![^\s()"])/
 _NOT.2: /NOT(?![^\s()"])/
 FIELD.2: /(title|body):/
-CONCEPT: /@[a-z][a-z0-9_]*/
+CONCEPT: /@[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?/
 PHRASE: /"[^"\n]*"/
 WILDCARD: /[^\s()"@*:]+\*/
 WORD: /[^\s()"@*:]+/
@@ -87,6 +87,8 @@ class RuleSyntaxError(ValueError):
 @dataclass(frozen=True)
 class Word:
     text: str
+    line: int = field(default=1, compare=False)  # where it is written, for warnings
+    column: int = field(default=1, compare=False)
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,12 @@ class Phrase:
 
 @dataclass(frozen=True)
 class ConceptRef:
+    """``@name`` (this pack's concept) or ``@pack.name`` (another pack's), with where it is
+    written in the query, for errors (not part of its identity)."""
+
     name: str
+    line: int = field(default=1, compare=False)
+    column: int = field(default=1, compare=False)
 
 
 @dataclass(frozen=True)
@@ -159,7 +166,7 @@ def _distance(token: Token) -> int:
 @v_args(inline=True)
 class _ToTree(Transformer):
     def word(self, token: Token) -> Node:
-        return Word(str(token))
+        return Word(str(token), token.line, token.column)
 
     def prefix(self, token: Token) -> Node:
         stem = str(token)[:-1]
@@ -178,7 +185,7 @@ class _ToTree(Transformer):
         return Phrase(words)
 
     def concept(self, token: Token) -> Node:
-        return ConceptRef(str(token)[1:])
+        return ConceptRef(str(token)[1:], token.line, token.column)
 
     def any_of(self, *children: Node) -> Node:
         return children[0] if len(children) == 1 else AnyOf(children)
@@ -259,3 +266,37 @@ def parse_query(text: str) -> Node:
         if isinstance(inner, RuleSyntaxError):
             raise inner from None
         raise
+
+
+GUARD_OPERATORS = {"either": "NOT NEAR", "after": "NOT BEFORE", "before": "NOT AFTER"}
+
+
+def format_query(node: Node, nested: bool = False) -> str:
+    """The query as parsed, every operator's operands in parentheses, so what binds to what
+    shows: ``(a) OR (b) NOT @c`` reads back as ``a OR (b NOT @c)``."""
+    match node:
+        case Word(text):
+            return text
+        case Prefix(text):
+            return f"{text}*"
+        case Phrase(words):
+            return '"' + " ".join(words) + '"'
+        case ConceptRef(name):
+            return f"@{name}"
+        case Scoped(name, child):
+            return f"{name}:{format_query(child, True)}"
+    match node:
+        case AnyOf(children) | AllOf(children):
+            operator = " OR " if isinstance(node, AnyOf) else " AND "
+            text = operator.join(format_query(child, True) for child in children)
+        case ButNot(keep, drop):
+            text = f"{format_query(keep, True)} NOT {format_query(drop, True)}"
+        case Near(left, right, distance, ordered):
+            operator = f"{'ONEAR' if ordered else 'NEAR'}/{distance}"
+            text = f"{format_query(left, True)} {operator} {format_query(right, True)}"
+        case NotNear(keep, guard, distance, side):
+            operator = f"{GUARD_OPERATORS[side]}/{distance}"
+            text = f"{format_query(keep, True)} {operator} {format_query(guard, True)}"
+        case _:
+            raise TypeError(f"unknown query node {node!r}")
+    return f"({text})" if nested else text

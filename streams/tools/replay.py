@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from kafka import KafkaProducer
 
 from streams.models import Article, utcnow
 from streams.settings import Settings
+from streams.validate import BadRecord, parse_record
 
 DATELINE_LOCALES = ("en", "id", "ms")
 JSON_LINES = (".jsonl", ".json", ".ndjson")
@@ -97,17 +99,59 @@ def _json_lines(path: Path) -> Iterator[tuple[str, bytes]]:
                 yield f"{name}:{number}", line
 
 
+def _events(paths: Iterable[Path]) -> Iterator[tuple[str, bytes | None, dict]]:
+    """(where, the line as read or None for a seed file, the event) of each article."""
+    for where, source in article_sources(paths):
+        if isinstance(source, Path):
+            yield where, None, parse_seed(source).model_dump(mode="json", exclude_none=True)
+            continue
+        try:
+            yield where, source, json.loads(source)
+        except ValueError as error:
+            raise InputError(where, f"not JSON: {error}") from None
+
+
 def articles_from(paths: Iterable[Path]) -> Iterator[dict]:
     """Article events from seed text files and ``.jsonl`` / ``.json`` files, in order; a line
     that is not JSON is refused (the worker's checks are the worker's: replay sends the rest)."""
-    for where, source in article_sources(paths):
-        if isinstance(source, Path):
-            yield parse_seed(source).model_dump(mode="json", exclude_none=True)
-            continue
+    for _, _, event in _events(paths):
+        yield event
+
+
+@dataclass
+class Checked:
+    """Article events to publish, with what the worker will make of the doubtful ones."""
+
+    events: list[dict] = field(default_factory=list)
+    problems: dict[str, list[str]] = field(default_factory=dict)  # file -> "line N: what"
+    dead_letters: int = 0  # records the worker will dead-letter
+    ignored_fields: int = 0  # records with fields the worker ignores
+
+
+def check_articles(paths: Iterable[Path], max_body_bytes: int) -> Checked:
+    """The events of :func:`articles_from`, each checked as the worker will check it: one it
+    will dead-letter (no id, no title or body, ...) or with fields it ignores (``headline``)
+    is listed under its file."""
+    checked = Checked()
+    known = set(Article.model_fields)
+    for where, source, event in _events(paths):
+        checked.events.append(event)
+        if source is None:
+            continue  # a seed file is an article by construction
+        found = []
         try:
-            yield json.loads(source)
-        except ValueError as error:
-            raise InputError(where, f"not JSON: {error}") from None
+            parse_record(source, max_body_bytes)
+        except BadRecord as error:
+            checked.dead_letters += 1
+            found.append(f"dead-lettered as {error.reason}: {error.message}")
+        unknown = sorted(set(event) - known) if isinstance(event, dict) else []
+        if unknown:
+            checked.ignored_fields += 1
+            found.append(f"fields the worker ignores: {', '.join(unknown)}")
+        if found:
+            name, _, line = where.rpartition(":")
+            checked.problems.setdefault(name, []).append(f"line {line}: {'; '.join(found)}")
+    return checked
 
 
 def make_producer(settings: Settings) -> KafkaProducer:

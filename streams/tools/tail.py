@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
+import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from itertools import count
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaTimeoutError
@@ -11,6 +15,8 @@ from rich.console import Console
 from rich.text import Text
 
 from streams.models import Alert
+
+HOLD_SECONDS = 0.5  # longest a record waits for earlier ones from other partitions
 
 SEVERITY_STYLE = {
     "low": "cyan",
@@ -53,16 +59,42 @@ def open_consumer(
     return consumer
 
 
-def records(consumer: KafkaConsumer, idle_timeout: float | None = None) -> Iterator:
-    """Records as they arrive; stops after ``idle_timeout`` seconds with none (None: never)."""
+def records(
+    consumer: KafkaConsumer,
+    idle_timeout: float | None = None,
+    order: Callable[[Any], Any] | None = None,
+) -> Iterator:
+    """Records as they arrive; stops after ``idle_timeout`` seconds with none (None: never).
+
+    With ``order`` (a sort key of a record), in that order: the consumer fetches partitions
+    one after another, so a record may arrive after a later one of another partition; each is
+    held until the consumer has caught up, or for at most ``HOLD_SECONDS``.
+    """
+    waiting: list[tuple[Any, int, float, Any]] = []  # a heap: (key, arrival, when, record)
+    arrivals = count()
     last = time.monotonic()
     while True:
         batch = consumer.poll(timeout_ms=200)
+        now = time.monotonic()
         for partition_records in batch.values():
-            yield from partition_records
-            last = time.monotonic()
-        if idle_timeout is not None and time.monotonic() - last > idle_timeout:
+            for record in partition_records:
+                key = order(record) if order else 0
+                heapq.heappush(waiting, (key, next(arrivals), now, record))
+            last = now
+        while waiting and (not batch or now - waiting[0][2] >= HOLD_SECONDS):
+            yield heapq.heappop(waiting)[3]
+        if idle_timeout is not None and not waiting and now - last > idle_timeout:
             return
+
+
+def publish_order(record: Any) -> tuple[int, str]:
+    """An alert record's place in publish order: its timestamp, then (within a millisecond, as
+    in one batch of the story stage) when its alert was detected."""
+    try:
+        detected = json.loads(record.value).get("detected_at") or ""
+    except (ValueError, AttributeError):
+        detected = ""
+    return record.timestamp, str(detected)
 
 
 def render_alert(alert: Alert) -> Text:

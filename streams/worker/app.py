@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import faust
+import structlog
 
-from streams.settings import Settings
+from streams.settings import Settings, for_broker
 from streams.worker import heap, metrics, sensors, workarounds
 from streams.worker.broker_watch import BrokerWatch, wait_for_broker
 from streams.worker.classify_stage import ClassifyStage
@@ -21,7 +22,10 @@ from streams.worker.faust_config import faust_options
 from streams.worker.logs import configure_logging, dict_config
 from streams.worker.publish import Publisher
 from streams.worker.rules_follower import RulesFollower
+from streams.worker.status import StatusReporter
 from streams.worker.story_stage import StoryStage
+
+log = structlog.get_logger("pantau.worker")
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,10 @@ class WorkerApp:
     rules: RulesFollower
 
 
-def build_app(settings: Settings) -> WorkerApp:
-    """The Faust app of a worker, with everything registered; compiles the rules first, so a
-    bad rule file ends a start before anything else is set up."""
-    rules = RulesFollower(settings)
+def build_app(settings: Settings, rules: RulesFollower | None = None) -> WorkerApp:
+    """The Faust app of a worker, with everything registered; compiles the rules first (unless
+    given them), so a bad rule file ends a start before anything else is set up."""
+    rules = rules or RulesFollower(settings)
     app = faust.App(settings.app_id, **faust_options(settings))
 
     def topic(name: str) -> faust.TopicT:
@@ -46,6 +50,7 @@ def build_app(settings: Settings) -> WorkerApp:
     stories_topic = topic(settings.stories_topic)
     bursts_topic = topic(settings.bursts_topic)
     dead_letter_topic = topic(settings.dead_letter_topic)
+    status_topic = topic(settings.status_topic)
     # The story stage: alerts re-keyed by rule id, so one worker owns each rule's stories and
     # counts, and the tables partition exactly like this topic (co-partitioned changelogs).
     matches_topic = app.topic(
@@ -60,7 +65,7 @@ def build_app(settings: Settings) -> WorkerApp:
 
     workarounds.install(
         app,
-        [alerts_topic, stories_topic, bursts_topic, dead_letter_topic, matches_topic],
+        [alerts_topic, stories_topic, bursts_topic, dead_letter_topic, matches_topic, status_topic],
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
     )
     sensors.install(app, lag_topics={articles_topic.get_topic_name()})
@@ -73,6 +78,7 @@ def build_app(settings: Settings) -> WorkerApp:
     app.agent(matches_topic, name="stories")(story_stage.run)
     app.task(BrokerWatch(settings).run)
     app.task(rules.follow)
+    app.task(StatusReporter(settings, rules, status_topic).run)
     return WorkerApp(app, rules)
 
 
@@ -80,8 +86,11 @@ def run(settings: Settings) -> None:
     """Run a worker until it is stopped: ``pantau worker``."""
     configure_logging(settings.log_format, settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    worker = build_app(settings)
-    wait_for_broker(settings)
+    rules = RulesFollower(settings)
+    tuned = for_broker(settings, wait_for_broker(settings))
+    if tuned is not settings:
+        log.info("broker_profile", profile="tansu", rebalance_timeout=tuned.rebalance_timeout)
+    worker = build_app(tuned, rules)
     worker.rules.preload(settings.rules_wait)
     worker.app.conf.logging_config = dict_config(settings.log_format, settings.log_level)
     metrics.serve(settings.metrics_host, settings.metrics_port)

@@ -14,6 +14,7 @@ import time
 import structlog
 from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaError
+from kafka import KafkaAdminClient
 
 from streams.settings import Settings
 from streams.worker import metrics
@@ -43,8 +44,9 @@ class BrokerProbe:
         await self.client.close()
 
 
-def wait_for_broker(settings: Settings) -> None:
+def wait_for_broker(settings: Settings) -> str | None:
     """Retry with back-off until the brokers answer: Faust gives up at once if they do not.
+    Returns the cluster's id, which tells the embedded broker (Tansu) from a Kafka.
 
     Runs on an event loop of its own, closed before Faust's worker sets up its loop.
     """
@@ -53,6 +55,15 @@ def wait_for_broker(settings: Settings) -> None:
         loop.run_until_complete(_wait_for_broker(settings))
     finally:
         loop.close()
+    try:
+        admin = KafkaAdminClient(**settings.kafka_client_options())
+        try:
+            return admin.describe_cluster().get("cluster_id")
+        finally:
+            admin.close()
+    except Exception as error:  # an unknown cluster id only means the default timings
+        log.warning("cluster_id_unknown", error=str(error) or type(error).__name__)
+        return None
 
 
 async def _wait_for_broker(settings: Settings) -> None:

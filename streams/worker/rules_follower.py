@@ -20,10 +20,43 @@ from streams.engine import Classifier
 from streams.rules.packs import RulePackError
 from streams.settings import Settings
 from streams.worker import metrics
-from streams.worker.live_rules import LiveRules
+from streams.worker.live_rules import LiveRules, record_pack
 from streams.worker.retry import backoff
 
 log = structlog.get_logger("pantau.worker")
+
+
+def read_to_end(settings: Settings, topic: str, timeout: float) -> tuple[list, dict[int, int]]:
+    """Every record of a topic up to its end as it stands (without a consumer group), and the
+    next offset of each partition; a topic that does not exist has none."""
+    consumer = KafkaConsumer(**settings.kafka_client_options(enable_auto_commit=False))
+    found: list = []
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        assigned = [SyncTopicPartition(topic, p) for p in sorted(partitions)]
+        if not assigned:
+            return [], {}
+        consumer.assign(assigned)
+        consumer.seek_to_beginning(*assigned)
+        ends = consumer.end_offsets(assigned)
+        deadline = time.monotonic() + timeout
+        while any(consumer.position(tp) < ends[tp] for tp in assigned):
+            if time.monotonic() > deadline:
+                log.warning("topic_not_read", topic=topic, waited_seconds=timeout)
+                break
+            for records in consumer.poll(timeout_ms=500).values():
+                found.extend(records)
+        return found, {tp.partition: consumer.position(tp) for tp in assigned}
+    finally:
+        consumer.close()
+
+
+def read_rules_topic(settings: Settings, timeout: float) -> tuple[list, dict[int, int]]:
+    """The rules topic's records in the order they were published (the order ``rules push``
+    checked them in: a pack may use the concepts of one pushed before it), and how far each
+    partition was read."""
+    records, read_up_to = read_to_end(settings, settings.rules_topic, timeout)
+    return sorted(records, key=lambda r: (r.timestamp, r.partition, r.offset)), read_up_to
 
 
 class RulesFollower:
@@ -34,6 +67,7 @@ class RulesFollower:
         self.settings = settings
         self.rules = LiveRules(settings.rule_files, topic=settings.rules_topic)
         self.read_up_to: dict[int, int] = {}  # rules-topic partition -> next offset to apply
+        self.rejected: str | None = None  # the last pack refused, for the worker's status
         metrics.rules_loaded(self.rules.ruleset)
 
     @property
@@ -46,25 +80,9 @@ class RulesFollower:
         Done synchronously before Faust starts: an agent that waited for it instead would let
         Faust hand it records before it iterates its stream, and those were not processed.
         """
-        topic = self.settings.rules_topic
-        consumer = KafkaConsumer(**self.settings.kafka_client_options(enable_auto_commit=False))
-        try:
-            partitions = consumer.partitions_for_topic(topic) or set()
-            assigned = [SyncTopicPartition(topic, p) for p in sorted(partitions)]
-            if not assigned:
-                return
-            consumer.assign(assigned)
-            consumer.seek_to_beginning(*assigned)
-            ends = consumer.end_offsets(assigned)
-            deadline = time.monotonic() + timeout
-            while any(consumer.position(tp) < ends[tp] for tp in assigned):
-                if time.monotonic() > deadline:
-                    log.warning("rules_topic_not_read", waited_seconds=timeout)
-                    break
-                for tp, records in consumer.poll(timeout_ms=500).items():
-                    self.apply_records(tp.partition, records)
-        finally:
-            consumer.close()
+        records, self.read_up_to = read_rules_topic(self.settings, timeout)
+        for record in records:
+            self.apply_record(record.key, record.value)
 
     def apply_records(self, partition: int, records: list) -> None:
         """Apply rules-topic records in order and remember how far that partition is read."""
@@ -73,13 +91,13 @@ class RulesFollower:
             self.read_up_to[partition] = record.offset + 1
 
     def apply_record(self, key: bytes | None, value: bytes | None) -> None:
-        name = (key or b"default").decode("utf-8", "replace")
-        text = None if value is None else value.decode("utf-8", "replace")
+        name, text = record_pack(key, value)
         try:
             ruleset = self.rules.apply(name, text)
         except RulePackError as error:
             metrics.RULE_RELOADS.labels("rejected").inc()
             serving = self.rules.ruleset.version
+            self.rejected = f"{name}: {error}"
             log.error("rules_rejected", pack=name, error=str(error), serving=serving)
             return
         metrics.RULE_RELOADS.labels("accepted").inc()

@@ -7,7 +7,6 @@ with no rule) should fire nothing.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from streams.tools.evaluation.scoring import (
     LabelledScore,
     Miss,
     fired_rules,
+    read_json_lines,
     rule_ids,
     score_labelled,
 )
@@ -44,22 +44,11 @@ def is_pages(path: Path) -> bool:
 
 
 def load_pages(path: Path) -> list[Labelled]:
-    items = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                article = Article(
-                    id=row["uid"], title=row["title"], body=row["text"], language=row["lang"]
-                )
-                items.append(
-                    Labelled(row["uid"], article, frozenset(row["pos"]), frozenset(row["amb"]))
-                )
-            except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}:{number}: not a pages-dev record ({error})") from None
-    return items
+    def excerpt(row: dict) -> Labelled:
+        article = Article(id=row["uid"], title=row["title"], body=row["text"], language=row["lang"])
+        return Labelled(row["uid"], article, frozenset(row["pos"]), frozenset(row["amb"]))
+
+    return read_json_lines(path, "pages-dev", excerpt)
 
 
 @dataclass

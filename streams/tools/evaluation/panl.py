@@ -9,7 +9,6 @@ sport sentences (which report none of the rules' events).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from streams.tools.evaluation.scoring import (
     Miss,
     fired_rules,
     half_of,
+    read_json_lines,
     rule_ids,
     score_labelled,
     text_article,
@@ -63,24 +63,15 @@ def is_panl(path: Path) -> bool:
 
 
 def load_panl(path: Path) -> list[Pair]:
-    pairs = []
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                pairs.append(
-                    Pair(
-                        row["key"],
-                        {code: row[code] for code in LANGUAGES},
-                        {code: frozenset(row[f"{code}_pos"]) for code in LANGUAGES},
-                        frozenset(row.get("amb", ())),
-                    )
-                )
-            except (ValueError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}:{number}: not a panl-dev record ({error})") from None
-    return pairs
+    def pair(row: dict) -> Pair:
+        return Pair(
+            row["key"],
+            {code: row[code] for code in LANGUAGES},
+            {code: frozenset(row[f"{code}_pos"]) for code in LANGUAGES},
+            frozenset(row.get("amb", ())),
+        )
+
+    return read_json_lines(path, "panl-dev", pair)
 
 
 @dataclass

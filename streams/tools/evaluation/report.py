@@ -8,7 +8,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from streams.tools.evaluation import case2021, pages, panl, sib200
+from streams.tools.evaluation import case2021, labelled, pages, panl, sib200
 from streams.tools.evaluation.scoring import Counts, LabelledScore, Miss
 
 Why = Callable[[Miss], str]  # the matcher's explanation of one error
@@ -125,6 +125,17 @@ def print_pages(console: Console, report: pages.PagesReport, path: Path) -> None
         f"hard negatives firing a rule: {len(fired)}/{report.hard_negatives} {fired} "
         f"(target <= {pages.TARGET_HARD_NEGATIVES_FIRED} {_mark(hard_ok)})"
     )
+
+
+def print_labelled(console: Console, report: labelled.LabelledReport, path: Path) -> None:
+    score = report.score
+    console.print(_rule_table(f"{path} ({score.items} texts)", score.rules, {}))
+    console.print(
+        f"macro-F1 over the rules with positives: {_number(score.macro_f1)}; "
+        f"false alarms over all rules: {score.false_alarms}"
+    )
+    for rule, count in report.unknown.items():
+        console.print(f"[yellow]{count} text(s) expect {rule!r}, which no loaded pack has[/]")
 
 
 def print_misses(

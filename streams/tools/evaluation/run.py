@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from streams.tools.evaluation import case2021, pages, panl, report, sib200
+from streams.tools.evaluation import case2021, labelled, pages, panl, report, sib200
 from streams.tools.evaluation.scoring import Miss
 
 if TYPE_CHECKING:
     from streams.engine import Classifier
 
-KINDS = ("case2021", "sib200", "panl", "pages")
+KINDS = ("case2021", "sib200", "panl", "pages", "labelled")
 
 
 def detect(path: Path) -> list[tuple[str, Path]]:
@@ -23,6 +23,8 @@ def detect(path: Path) -> list[tuple[str, Path]]:
             return [("panl", path)]
         if pages.is_pages(path):
             return [("pages", path)]
+        if labelled.is_labelled(path):
+            return [("labelled", path)]
         return [("case2021", path)]
     if sib200.is_sib200(path):
         return [("sib200", path)]
@@ -32,6 +34,7 @@ def detect(path: Path) -> list[tuple[str, Path]]:
             found.append(("sib200", folder))
         found += [("panl", p) for p in sorted(folder.glob("*.jsonl")) if panl.is_panl(p)]
         found += [("pages", p) for p in sorted(folder.glob("*.jsonl")) if pages.is_pages(p)]
+        found += [("labelled", p) for p in sorted(folder.glob("*")) if labelled.is_labelled(p)]
     return sorted(found, key=lambda kind_path: KINDS.index(kind_path[0]))
 
 
@@ -86,6 +89,13 @@ def evaluate(
             report.print_misses(
                 console, "panl-dev economy/science/sport fires", off, errors, explained
             )
+        return scored.as_dict(), scored.targets_met()
+    if kind == "labelled":
+        scored = labelled.evaluate_labelled(classifier, path)
+        if console:
+            report.print_labelled(console, scored, path)
+            misses = scored.score.misses
+            report.print_misses(console, f"{path.name} errors", misses, errors, explained)
         return scored.as_dict(), scored.targets_met()
     excerpts = pages.evaluate_pages(classifier, path)
     if console:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from streams.models import Article
 
@@ -88,6 +90,23 @@ class Miss:
         if self.language is None:
             return None
         return Article(id=self.item_id, title=self.title, body=self.text, language=self.language)
+
+
+Record = TypeVar("Record")
+
+
+def read_json_lines(path: Path, kind: str, make: Callable[[dict], Record]) -> list[Record]:
+    """One record per non-empty line of a JSON Lines file; a bad line names its file and line."""
+    records = []
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(make(json.loads(line)))
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}:{number}: not a {kind} record ({error})") from None
+    return records
 
 
 def half_of(key: str) -> str:
