@@ -96,7 +96,7 @@ class Settings(BaseSettings):
     session_timeout: float = Field(60.0, description="Seconds (broker_session_timeout).")
     heartbeat_interval: float = Field(3.0, description="Seconds (broker_heartbeat_interval).")
     producer_batch_bytes: int = Field(
-        16_384, description="Producer batch size (1: one record per batch, see TANSU_PROFILE)."
+        16_384, description="Producer batch size in bytes (1: one record per batch)."
     )
     max_poll_records: int = Field(
         100,
@@ -189,12 +189,8 @@ TANSU_PROFILE = {
 """Environment for the embedded Tansu broker (demo, tests, benchmarks, and a worker that finds
 itself on Tansu): a quick first join (about 7 s instead of 30 s), and fetches that return
 within 100 ms (Tansu holds a waiting fetch for its whole wait instead of answering when records
-arrive).
-
-Tansu 0.6 also reports a partition's end offset as the last *batch's* base offset + 1, so
-after multi-record batches Faust's table recovery stops early and loses state. Setting
-``PANTAU_PRODUCER_BATCH_BYTES=1`` (one record per batch) avoids that, at a large cost in
-throughput, so it is not part of this profile; see the README.
+arrive). Tansu's short end offsets are not a setting: the worker reads past them
+(:mod:`streams.worker.workarounds`, item 6).
 """
 
 

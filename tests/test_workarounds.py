@@ -9,10 +9,14 @@ the rules themselves on Faust's own consumer object, with only its broker calls 
 from __future__ import annotations
 
 import asyncio
+import time
 
+import aiokafka
 import faust
+import pytest
 from faust.types import TP
 
+from streams.settings import Settings
 from streams.worker import workarounds
 
 TOPIC = TP("articles", 0)
@@ -20,7 +24,7 @@ TOPIC = TP("articles", 0)
 
 def consumer_with_seeks() -> tuple[workarounds.Consumer, list[tuple[TP, int]]]:
     app = faust.App("workarounds-test", broker="kafka://127.0.0.1:1")
-    workarounds.install(app, [], fetch_max_wait_ms=1500)
+    workarounds.install(app, [], Settings(broker="kafka://127.0.0.1:1"))
     consumer = app.consumer
     assert isinstance(consumer, workarounds.Consumer)
     sought: list[tuple[TP, int]] = []
@@ -137,10 +141,42 @@ def test_the_seek_after_a_rebalance_also_rewinds_partitions_nothing_was_committe
 
 def test_the_consumer_fetches_with_the_configured_wait_not_fausts_fixed_one():
     app = faust.App("workarounds-wait-test", broker="kafka://127.0.0.1:1")
-    workarounds.install(app, [], fetch_max_wait_ms=100)
+    workarounds.install(app, [], Settings(broker="kafka://127.0.0.1:1", fetch_max_wait_ms=100))
 
     async def create_client() -> int:  # aiokafka clients are made inside the event loop
         client = app.consumer._thread._create_worker_consumer(app.transport)
         return client._fetch_max_wait_ms
 
     assert asyncio.run(create_client()) == 100
+
+
+@pytest.mark.integration
+def test_changelog_ends_are_read_to_the_last_record_of_the_last_batch(broker_url):
+    topic = f"ends-{time.time_ns()}"
+    settings = Settings(broker=broker_url)
+    batches = {0: [10, 7], 1: [3], 2: []}  # records per produce batch, by partition
+
+    async def scenario() -> tuple[dict, dict]:
+        producer = aiokafka.AIOKafkaProducer(**settings.kafka_client_options(linger_ms=100))
+        await producer.start()
+        try:
+            for partition, sizes in batches.items():
+                for size in sizes:  # sent together, so the records of a size share a batch
+                    sent = [
+                        await producer.send(topic, b"v", partition=partition) for _ in range(size)
+                    ]
+                    await asyncio.gather(*sent)
+        finally:
+            await producer.stop()
+        tps = [TP(topic, partition) for partition in batches]
+        reader = aiokafka.AIOKafkaConsumer(**settings.kafka_client_options())
+        await reader.start()
+        try:
+            listed = await reader.end_offsets(tps)
+        finally:
+            await reader.stop()
+        options = settings.kafka_client_options(enable_auto_commit=False, fetch_max_wait_ms=100)
+        return listed, await workarounds.read_ends(listed, options)
+
+    listed, real = asyncio.run(scenario())
+    assert real == {TP(topic, 0): 17, TP(topic, 1): 3, TP(topic, 2): 0}, f"listed: {listed}"

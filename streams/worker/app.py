@@ -66,7 +66,7 @@ def build_app(settings: Settings, rules: RulesFollower | None = None) -> WorkerA
     workarounds.install(
         app,
         [alerts_topic, stories_topic, bursts_topic, dead_letter_topic, matches_topic, status_topic],
-        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        settings,
     )
     sensors.install(app, lag_topics={articles_topic.get_topic_name()})
 

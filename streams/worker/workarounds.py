@@ -59,24 +59,36 @@ one place, so it can go once upstream changes.
    p50 363 ms at 1,500 ms, 28 ms at 100 ms), so on Tansu each of the worker's two hops added
    up to 1.5 s. The consumer takes the wait from ``PANTAU_FETCH_MAX_WAIT_MS`` instead: Faust's
    1,500 by default, 100 in the Tansu profile.
+
+6. **Tansu reports a partition's end offset short after a multi-record batch.** Tansu 0.6
+   answers ListOffsets with the *last batch's base offset* + 1 (17 records in batches of 10 and
+   7: end 11). Faust's table recovery reads each changelog partition up to that end, so a
+   restarted worker stopped inside the last batch and lost its table writes: stories opened
+   there came back under new ids, counts went back. The fix reads the batch at ``end - 1`` with
+   a consumer of its own and takes one past its last record as the end. On Kafka, which
+   reports the end right, it finds the same end, for one fetch per recovery.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
+import aiokafka
 import faust
 import structlog
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
 from faust.types import TP
 
+from streams.settings import Settings
+
 log = structlog.get_logger("pantau.worker")
 REFETCH_AFTER_SECONDS = 60.0  # a re-fetch waits behind the buffered records; do not repeat it soon
 SEEK_BACK_AFTER_SECONDS = 1.0  # holes that go on after a seek back: seek again (3)
 GAP_ACCEPTED_AFTER = 30.0  # holes for this long are a real gap in the partition (3)
+END_READ_SECONDS = 10.0  # longest the ends of a recovery are read for (6)
 
 
 class _FetchedFrom(dict):
@@ -149,19 +161,54 @@ class _InOrder:
             self.next[tp] = offset + 1
 
 
+async def read_ends(ends: Mapping[TP, int | None], consumer_options: dict) -> dict[TP, int | None]:
+    """Each partition's real end: one past the last record of the batch at ``end - 1`` (6).
+
+    A partition whose batch does not come within :data:`END_READ_SECONDS` keeps the end given.
+    """
+    real = dict(ends)
+    pending = {tp for tp, end in ends.items() if end}
+    if not pending:
+        return real
+    consumer = aiokafka.AIOKafkaConsumer(**consumer_options)
+    await consumer.start()
+    try:
+        consumer.assign(list(pending))
+        for tp in pending:
+            consumer.seek(tp, ends[tp] - 1)
+        deadline = time.monotonic() + END_READ_SECONDS
+        while pending and time.monotonic() < deadline:
+            for tp, records in (await consumer.getmany(*pending, timeout_ms=1000)).items():
+                real[tp] = max(ends[tp], records[-1].offset + 1)
+                pending.discard(tp)
+    finally:
+        await consumer.stop()
+    if pending:
+        log.warning("end_offsets_not_read", partitions=len(pending))
+    return real
+
+
 class _ConsumerThread(AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport):
         client = super()._create_worker_consumer(transport)
         client._fetch_max_wait_ms = self.consumer.fetch_max_wait_ms  # read when it starts (5)
         return client
 
+    async def _highwaters(self, partitions):
+        """The changelog ends table recovery reads up to (Faust's only use of them), read
+        past Tansu's short answer (6)."""
+        ends = await super()._highwaters(partitions)
+        return await read_ends(ends, self.consumer.end_reader)
+
 
 class Consumer(AIOKafkaConsumer):
     """Faust's aiokafka consumer without the read-offset filter (bug 1), with stream records
     handed over in order and commits that never pass a record the stream skipped (bug 3), a
-    seek that re-fetches every partition (bug 4) and the configured fetch wait (5)."""
+    seek that re-fetches every partition (bug 4), the configured fetch wait (5) and changelog
+    ends read to the last record (6)."""
 
     fetch_max_wait_ms: int  # from the settings, given to install()
+    end_reader: dict  # options of the consumer that reads changelog ends (6)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -251,9 +298,20 @@ class Consumer(AIOKafkaConsumer):
         self._seek_back(tp, start)
 
 
-def install(app: faust.App, output_topics: Iterable[faust.TopicT], fetch_max_wait_ms: int) -> None:
+def install(app: faust.App, output_topics: Iterable[faust.TopicT], settings: Settings) -> None:
     """Apply the fixes to the app: before its consumer exists, and when its producer starts."""
-    app.transport.Consumer = type("Consumer", (Consumer,), {"fetch_max_wait_ms": fetch_max_wait_ms})
+    app.transport.Consumer = type(
+        "Consumer",
+        (Consumer,),
+        {
+            "fetch_max_wait_ms": settings.fetch_max_wait_ms,
+            "end_reader": settings.kafka_client_options(
+                enable_auto_commit=False,
+                fetch_max_wait_ms=settings.fetch_max_wait_ms,
+                max_partition_fetch_bytes=settings.max_record_bytes,
+            ),
+        },
+    )
     names = [topic.get_topic_name() for topic in output_topics]
 
     @app.task
