@@ -1,6 +1,7 @@
-"""The consumer's rules: commit never past a record its stream skipped (workarounds, bug 3),
-after a rebalance seek every stream partition back, committed or not (bug 4), and fetch with
-the configured wait (5).
+"""The consumer's rules: commit never past a record its stream skipped and hand stream records
+over in order, once (workarounds, bug 3), after a rebalance seek every stream partition back,
+committed or not (bug 4), fetch with the configured wait (5), and read changelog ends to the
+last record (6, on the real broker).
 
 The real path is covered by the kill and take-over tests in ``test_outages.py``; these pin
 the rules themselves on Faust's own consumer object, with only its broker calls replaced.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from types import SimpleNamespace
 
 import aiokafka
 import faust
@@ -54,6 +56,31 @@ def test_a_hole_after_the_committed_offset_holds_the_commit_and_is_fetched_again
 
     assert asyncio.run(scenario()) == [None, 9]
     assert sought == [(TOPIC, 5)]
+
+
+def test_stream_records_are_handed_over_in_order_and_once_acknowledged_never_again():
+    consumer, sought = consumer_with_seeks()
+    consumer.app.topics._acking_topics.add(TOPIC.topic)
+    handed: list[int] = []
+
+    async def hand_over(message) -> None:
+        handed.append(message.offset)
+
+    callback = consumer._handing_over_in_order(hand_over)
+
+    async def scenario() -> None:
+        consumer._in_order.sought(TOPIC, 3)  # Faust's seek to the committed offset
+        for offset in (3, 5, 4):  # 5 came before 4: held back, and the partition sought to 4
+            await callback(SimpleNamespace(tp=TOPIC, offset=offset))
+        await asyncio.sleep(0)
+        acknowledge(consumer, 4, 5, 6)
+        consumer._in_order.sought(TOPIC, 5)  # a seek back for a hole below, say
+        for offset in (5, 6, 7):
+            await callback(SimpleNamespace(tp=TOPIC, offset=offset))
+
+    asyncio.run(scenario())
+    assert handed == [3, 4, 7]
+    assert sought == [(TOPIC, 4)]
 
 
 def broker_offsets(

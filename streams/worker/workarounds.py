@@ -33,16 +33,19 @@ one place, so it can go once upstream changes.
    the fetch already under way, and 0-8 never again). The fix commits only a run of
    acknowledged offsets that starts where the partition was committed (or, before any commit,
    where the group starts reading it: its earliest offset), and otherwise seeks back to
-   re-fetch the hole; the records after it are processed again, which at-least-once allows.
-   That re-processing was most of the duplicates after a kill -9: at every start the rest of a
-   batch fetched before the seek reached the streams (offsets 17-29 of a partition committed at
-   9, traced), was processed, and was processed again after the seek back. So, first, a stream
-   partition's records are handed over only in order: a record past the next expected offset
-   (where the last seek went, or one past the last record handed over) is held back and the
-   partition is sought back to that offset at once; the commit check stays as the backstop
-   for records a stream itself skips. A real gap in a partition (records deleted by retention
-   while the group lagged) would hold it back for ever, so after ``GAP_ACCEPTED_AFTER`` seconds
-   of holes the next record is handed over anyway, with a warning (``offset_gap``).
+   re-fetch the hole. Re-processing was then most of the duplicates after a kill -9, from two
+   places. At every start the rest of a batch fetched before the seek reached the streams
+   (offsets 17-29 of a partition committed at 9, traced), was processed, and was processed
+   again after the seek back; so a stream partition's records are handed over only in order: a
+   record past the next expected offset (where the last seek went, or one past the last record
+   handed over) is held back and the partition is sought back to that offset at once, and the
+   commit check stays as the backstop for records a stream itself skips. And a re-fetch for a
+   hole processed everything after it again (traced: offset 16 fetched again when 17 onwards
+   were done, 458 alerts sent twice); so a record fetched again whose offset is already
+   acknowledged is not handed over: its output is out. A real gap in a partition (records
+   deleted by retention while the group lagged) would hold it back for ever, so after
+   ``GAP_ACCEPTED_AFTER`` seconds of holes the next record is handed over anyway, with a
+   warning (``offset_gap``).
 
 4. **Faust's seek to the committed offsets skips partitions nothing was committed for.** After
    a rebalance, records fetched while the streams were paused are skipped and meant to be
@@ -224,6 +227,7 @@ class Consumer(AIOKafkaConsumer):
     def _handing_over_in_order(self, hand_over):
         """The consumer's callback, for stream partitions only in order (3)."""
         in_order, acks_enabled_for = self._in_order, self.app.topics.acks_enabled_for
+        acked = self._acked_index  # acknowledged, not committed yet
 
         async def callback(message) -> None:
             tp, offset = message.tp, message.offset
@@ -233,7 +237,8 @@ class Consumer(AIOKafkaConsumer):
                     if back >= 0:
                         self._seek_back(tp, back)
                     return
-                await hand_over(message)  # not past here if the flow stopped: not handed over
+                if offset not in acked[tp]:  # else fetched again by a seek back: done already
+                    await hand_over(message)  # not past here if the flow stopped: not handed over
                 in_order.handed(tp, offset)
             else:
                 await hand_over(message)
