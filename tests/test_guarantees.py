@@ -22,7 +22,10 @@ BAD = [
     (b"not json", "not_json"),
     (b"[1, 2]", "not_object"),
     (b'{"id": "e", "title": "", "body": ""}', "empty_text"),
-    (b'{"id": 7, "body": "x"}', "invalid_fields"),
+    (b'{"id": "c", "title": "\\u0000\\u0000", "body": "\\u200b\\u0007"}', "empty_text"),
+    (b'{"id": "s", "body": "kata \\ud800"}', "lone_surrogate"),
+    (b'{"id": "d", "body": "satu", "body": "dua"}', "duplicate_key"),
+    (b'{"id": 7.5, "body": "x"}', "invalid_fields"),
     (b"\xff\xfe", "invalid_utf8"),
     (json.dumps({"id": "big", "body": "kata " * 300_000}).encode(), "too_large"),
     (b"[" * 50_000 + b"]" * 50_000, "too_deep"),
@@ -55,11 +58,18 @@ def test_every_record_is_classified_or_dead_lettered(broker_url, topics, start_w
     start_worker(PANTAU_METRICS_PORT=str(port))
     html = {"id": "html-1", "body": "<p>Tentara <b>dikirim</b> ke Kursk.</p><script>x</script>"}
     pathological = {"id": "repeat", "body": ("pasukan dikirim " * 70_000)[:1_000_000]}
+    # Odd but readable: classified like any article.
+    bom = b"\xef\xbb\xbf" + json.dumps({**GOOD, "id": "bom-1"}).encode()
+    number = json.dumps({**GOOD, "id": 12345}).encode()  # keyed as "12345"
+    wide = json.dumps({**{f"f{n}": n for n in range(100_000)}, **GOOD, "id": "wide-1"}).encode()
     values = [
         json.dumps(GOOD).encode(),
         *(raw for raw, _ in BAD),
         json.dumps(html).encode(),
         json.dumps(pathological).encode(),
+        bom,
+        number,
+        wide,
         json.dumps(GOOD).encode(),
     ]
     send(settings, values)
@@ -74,9 +84,9 @@ def test_every_record_is_classified_or_dead_lettered(broker_url, topics, start_w
     originals = {raw for raw, _ in BAD}
     assert {r.value for r in letters} == originals  # the record itself is kept, byte for byte
 
-    alerts = read_topic(settings, settings.alerts_topic, until=lambda r: len(r) >= 4)
+    alerts = read_topic(settings, settings.alerts_topic, until=lambda r: len(r) >= 7)
     by_article = {json.loads(r.value)["article"]["id"] for r in alerts}
-    assert {"good-1", "html-1", "repeat"} <= by_article
+    assert {"good-1", "html-1", "repeat", "bom-1", "12345", "wide-1"} <= by_article
     # The duplicate article gave the same alert id again (same key), not a new one.
     good_keys = [r.key for r in alerts if json.loads(r.value)["article"]["id"] == "good-1"]
     assert len(good_keys) == 2 and good_keys[0] == good_keys[1]
