@@ -58,7 +58,7 @@ def test_a_hole_after_the_committed_offset_holds_the_commit_and_is_fetched_again
     assert sought == [(TOPIC, 5)]
 
 
-def test_stream_records_are_handed_over_in_order_and_once_acknowledged_never_again():
+def test_stream_records_are_handed_over_in_order_and_after_a_re_fetch_only_the_hole_again():
     consumer, sought = consumer_with_seeks()
     consumer.app.topics._acking_topics.add(TOPIC.topic)
     handed: list[int] = []
@@ -68,19 +68,24 @@ def test_stream_records_are_handed_over_in_order_and_once_acknowledged_never_aga
 
     callback = consumer._handing_over_in_order(hand_over)
 
-    async def scenario() -> None:
-        consumer._in_order.sought(TOPIC, 3)  # Faust's seek to the committed offset
-        for offset in (3, 5, 4):  # 5 came before 4: held back, and the partition sought to 4
-            await callback(SimpleNamespace(tp=TOPIC, offset=offset))
-        await asyncio.sleep(0)
-        acknowledge(consumer, 4, 5, 6)
-        consumer._in_order.sought(TOPIC, 5)  # a seek back for a hole below, say
-        for offset in (5, 6, 7):
+    async def deliver(*offsets: int) -> None:
+        for offset in offsets:
             await callback(SimpleNamespace(tp=TOPIC, offset=offset))
 
+    async def scenario() -> None:
+        consumer._in_order.sought(TOPIC, 3)  # Faust's seek to the committed offset
+        await deliver(3, 5, 4)  # 5 before 4: held back, and the partition sought back to 4
+        await deliver(3)  # a stale copy: not again
+        await deliver(5, 6, 7)
+        consumer._committed_offset[TOPIC] = 3
+        acknowledge(consumer, 4, 5)  # the stream dropped 3: 6 and 7 are still on their way
+        assert consumer._new_offset(TOPIC) is None  # the hole holds the commit: re-fetch from 3
+        await asyncio.sleep(0)
+        await deliver(3, 4, 5, 6, 7, 8)
+
     asyncio.run(scenario())
-    assert handed == [3, 4, 7]
-    assert sought == [(TOPIC, 4)]
+    assert handed == [3, 4, 5, 6, 7, 3, 8]
+    assert sought == [(TOPIC, 4), (TOPIC, 3)]
 
 
 def broker_offsets(

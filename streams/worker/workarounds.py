@@ -41,11 +41,12 @@ one place, so it can go once upstream changes.
    handed over) is held back and the partition is sought back to that offset at once, and the
    commit check stays as the backstop for records a stream itself skips. And a re-fetch for a
    hole processed everything after it again (traced: offset 16 fetched again when 17 onwards
-   were done, 458 alerts sent twice); so a record fetched again whose offset is already
-   acknowledged is not handed over: its output is out. A real gap in a partition (records
-   deleted by retention while the group lagged) would hold it back for ever, so after
-   ``GAP_ACCEPTED_AFTER`` seconds of holes the next record is handed over anyway, with a
-   warning (``offset_gap``).
+   were done, 458 alerts sent twice); so after a re-fetch only the hole is handed over again,
+   not the records after it that were handed over before (processed or still on their way),
+   and a record below the next expected offset is never handed over twice. A real gap in a
+   partition (records deleted by retention while the group lagged) would hold it back for
+   ever, so after ``GAP_ACCEPTED_AFTER`` seconds of holes the next record is handed over
+   anyway, with a warning (``offset_gap``).
 
 4. **Faust's seek to the committed offsets skips partitions nothing was committed for.** After
    a rebalance, records fetched while the streams were paused are skipped and meant to be
@@ -114,25 +115,27 @@ class _FetchedFrom(dict):
 
 class _InOrder:
     """Which records of the stream partitions the consumer may hand over (3): each partition's
-    in offset order, from where it was last sought, and none before its first seek after an
-    assignment (Faust seeks every partition to its committed offset once its tables are ready)."""
+    in offset order, from where it was last sought, none before its first seek after an
+    assignment (Faust seeks every partition to its committed offset once its tables are ready),
+    and none twice, but for the hole a re-fetch is for."""
 
     def __init__(self) -> None:
         self.next: dict[TP, int] = {}  # offset to hand over next
         self.unsought: dict[TP, bool] = {}  # assigned, not sought yet -> whether records came
         self.holes: dict[TP, tuple[float, float]] = {}  # -> (first hole, last seek back)
+        self.on_their_way: dict[TP, tuple[int, int]] = {}  # -> [from, to) handed before a re-fetch
 
     def assigned(self, tps: Iterable[TP]) -> None:
         for tp in tps:
+            self.forget([tp])
             self.unsought[tp] = False
-            self.next.pop(tp, None)
-            self.holes.pop(tp, None)
 
     def forget(self, tps: Iterable[TP]) -> None:
         for tp in tps:
             self.unsought.pop(tp, None)
             self.next.pop(tp, None)
             self.holes.pop(tp, None)
+            self.on_their_way.pop(tp, None)
 
     def sought(self, tp: TP, offset: int) -> bool:
         """Records are expected from ``offset`` now; whether some came in before the seek was
@@ -147,8 +150,10 @@ class _InOrder:
             self.unsought[tp] = True
             return -1
         expected = self.next.get(tp)
-        if expected is None or offset <= expected:
+        if expected is None or offset == expected:
             return None
+        if offset < expected:  # handed over already, or before where the partition was sought
+            return -1
         now = time.monotonic()
         since, sought = self.holes.get(tp, (now, 0.0))
         if now - since > GAP_ACCEPTED_AFTER:
@@ -162,6 +167,23 @@ class _InOrder:
         self.holes.pop(tp, None)
         if offset >= self.next.get(tp, offset):
             self.next[tp] = offset + 1
+
+    def refetch(self, tp: TP, head: int) -> None:
+        """Before a seek back for the hole below ``head``: the records from ``head`` to where
+        the hand-over had got are processed or on their way, so only the hole goes again."""
+        upto = self.next.get(tp, head)
+        if upto > head:
+            self.on_their_way[tp] = (head, upto)
+
+    def on_its_way(self, tp: TP, offset: int) -> bool:
+        """Whether a record in order was handed over before the last re-fetch."""
+        span = self.on_their_way.get(tp)
+        if span is None or offset < span[0]:
+            return False
+        if offset >= span[1]:
+            del self.on_their_way[tp]
+            return False
+        return True
 
 
 async def read_ends(ends: Mapping[TP, int | None], consumer_options: dict) -> dict[TP, int | None]:
@@ -227,7 +249,6 @@ class Consumer(AIOKafkaConsumer):
     def _handing_over_in_order(self, hand_over):
         """The consumer's callback, for stream partitions only in order (3)."""
         in_order, acks_enabled_for = self._in_order, self.app.topics.acks_enabled_for
-        acked = self._acked_index  # acknowledged, not committed yet
 
         async def callback(message) -> None:
             tp, offset = message.tp, message.offset
@@ -237,7 +258,7 @@ class Consumer(AIOKafkaConsumer):
                     if back >= 0:
                         self._seek_back(tp, back)
                     return
-                if offset not in acked[tp]:  # else fetched again by a seek back: done already
+                if not in_order.on_its_way(tp, offset):
                     await hand_over(message)  # not past here if the flow stopped: not handed over
                 in_order.handed(tp, offset)
             else:
@@ -300,6 +321,7 @@ class Consumer(AIOKafkaConsumer):
             offset=start,
             first_acknowledged=head,
         )
+        self._in_order.refetch(tp, head)
         self._seek_back(tp, start)
 
 
