@@ -72,12 +72,36 @@ class Worker:
             time.sleep(0.2)
 
 
-@pytest.fixture
-def topics(request) -> dict[str, str]:
-    """Fresh topic names per test, so tests sharing a broker never see each other's data."""
-    name = request.node.name.replace("[", "_").replace("]", "")[:40]
+def topic_names(name: str) -> dict[str, str]:
+    """Fresh topic names and app id, so tests sharing a broker never see each other's data."""
     stamp = f"{name}-{time.time_ns() % 10**9}"
     return {"articles": f"articles-{stamp}", "alerts": f"alerts-{stamp}", "app": f"pantau-{stamp}"}
+
+
+@pytest.fixture
+def topics(request) -> dict[str, str]:
+    """Fresh topic names per test."""
+    return topic_names(request.node.name.replace("[", "_").replace("]", "")[:40])
+
+
+def worker_env(
+    broker_url: str, topics: dict[str, str], data_dir: Path, profile: bool = True, **extra: str
+) -> dict[str, str]:
+    """A worker's environment on the test broker, with its own group, topics and data.
+
+    ``profile=False``: no timing setting at all, as a plain `pantau worker` has."""
+    base = {k: v for k, v in os.environ.items() if profile or k not in TANSU_PROFILE}
+    return {
+        **base,
+        **(TANSU_PROFILE if profile else {}),
+        "PANTAU_BROKER": broker_url,
+        "PANTAU_APP_ID": topics["app"],
+        "PANTAU_ARTICLES_TOPIC": topics["articles"],
+        "PANTAU_ALERTS_TOPIC": topics["alerts"],
+        "PANTAU_METRICS_PORT": "0",
+        "PANTAU_DATA_DIR": str(data_dir),
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -86,19 +110,7 @@ def start_worker(broker_url, topics, tmp_path):
     started: list[Worker] = []
 
     def start(profile: bool = True, **extra: str) -> Worker:
-        """``profile=False``: no timing setting at all, as a plain `pantau worker` has."""
-        base = {k: v for k, v in os.environ.items() if profile or k not in TANSU_PROFILE}
-        env = {
-            **base,
-            **(TANSU_PROFILE if profile else {}),
-            "PANTAU_BROKER": broker_url,
-            "PANTAU_APP_ID": topics["app"],
-            "PANTAU_ARTICLES_TOPIC": topics["articles"],
-            "PANTAU_ALERTS_TOPIC": topics["alerts"],
-            "PANTAU_METRICS_PORT": "0",
-            "PANTAU_DATA_DIR": str(tmp_path / "data"),
-            **extra,
-        }
+        env = worker_env(broker_url, topics, tmp_path / "data", profile, **extra)
         worker = Worker(env, tmp_path / f"worker-{len(started)}.log")
         started.append(worker)
         return worker

@@ -27,11 +27,11 @@ from kafka.admin import KafkaAdminClient
 from streams.engine import Classifier
 from streams.models import Alert, Article
 from streams.rules.packs import load_ruleset
-from streams.settings import DEFAULT_PACK, TANSU_PROFILE, Settings
+from streams.settings import DEFAULT_PACK, Settings
 from streams.tools.broker import stop_process
 from streams.tools.replay import articles_from
 
-from .conftest import ROOT, SEEDS, Worker, read_topic
+from .conftest import ROOT, SEEDS, Worker, read_topic, settings_for, topic_names, worker_env
 
 pytestmark = pytest.mark.integration
 confluent_kafka = pytest.importorskip("confluent_kafka")
@@ -103,38 +103,29 @@ def article_values(articles: list[dict]) -> list[tuple[bytes | None, bytes]]:
 @pytest.fixture(scope="module")
 def outputs(broker_url, tmp_path_factory) -> Iterator[Outputs]:
     tmp = tmp_path_factory.mktemp("subscribers")
-    stamp = f"subscribers-{time.time_ns() % 10**9}"
+    topics = topic_names("subscribers")
     pack = tmp / DEFAULT_PACK.name  # a snapshot: tests elsewhere may edit the pack meanwhile
     pack.write_text(DEFAULT_PACK.read_text(encoding="utf-8"), encoding="utf-8")
-    settings = Settings(
-        broker=broker_url, articles_topic=f"articles-{stamp}", alerts_topic=f"alerts-{stamp}"
-    )
+    settings = settings_for(broker_url, topics)
     out = Outputs(
         settings=settings,
         bootstrap=settings.bootstrap_servers[0],
-        stories_topic=f"alerts-{stamp}.stories",
+        stories_topic=topics["alerts"] + ".stories",
         classifier=Classifier(load_ruleset([pack])),
         expected={},
         delivered=[],
     )
     seeds = list(articles_from([SEEDS]))
     out.expected = out.alerts_of(seeds)
-    worker = Worker(
-        {
-            **os.environ,
-            **TANSU_PROFILE,
-            "PANTAU_BROKER": broker_url,
-            "PANTAU_APP_ID": f"pantau-{stamp}",
-            "PANTAU_ARTICLES_TOPIC": settings.articles_topic,
-            "PANTAU_ALERTS_TOPIC": settings.alerts_topic,
-            "PANTAU_STORIES_TOPIC": out.stories_topic,
-            "PANTAU_RULE_FILES": json.dumps([str(pack)]),
-            "PANTAU_RULES_TOPIC": f"rules-{stamp}",
-            "PANTAU_METRICS_PORT": "0",
-            "PANTAU_DATA_DIR": str(tmp / "data"),
-        },
-        tmp / "worker.log",
+    env = worker_env(
+        broker_url,
+        topics,
+        tmp / "data",
+        PANTAU_STORIES_TOPIC=out.stories_topic,
+        PANTAU_RULE_FILES=json.dumps([str(pack)]),
+        PANTAU_RULES_TOPIC=topics["app"] + ".rules",
     )
+    worker = Worker(env, tmp / "worker.log")
     try:
         values = [*article_values(seeds), *article_values(seeds), *((None, raw) for raw in BAD)]
         out.delivered = out.produce(values)
