@@ -53,7 +53,8 @@ def handle(alert: dict) -> None:
 
 
 def confluent_batches(args: argparse.Namespace, running: Callable[[], bool]) -> Iterator[list]:
-    """Batches of alert values; the next is asked for after the last one's offsets may go."""
+    """Batches of alert values; a batch's offsets are committed when the next one is asked
+    for, that is once the caller has handled it."""
     from confluent_kafka import Consumer, KafkaException
 
     config = {
@@ -78,7 +79,7 @@ def confluent_batches(args: argparse.Namespace, running: Callable[[], bool]) -> 
 
 
 def kafka_python_batches(args: argparse.Namespace, running: Callable[[], bool]) -> Iterator[list]:
-    """Batches of alert values; the next is asked for after the last one's offsets may go."""
+    """Batches of alert values, committed as in :func:`confluent_batches`."""
     from kafka import KafkaConsumer
 
     consumer = KafkaConsumer(
