@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from streams.cli import bench, evaluate, generated, records, rules, run
+from streams.cli import bench, evaluate, generated, records, rules, rules_test, run
 from streams.settings import get_settings
 
 
@@ -76,3 +76,5 @@ COMMANDS = (
 )
 for _command in COMMANDS:
     main.add_command(_command)
+for _command in (rules_test.rules_test,):
+    rules.rules.add_command(_command)

@@ -83,11 +83,14 @@ def rules() -> None:
 @rules.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def rules_check(files: tuple[Path, ...]) -> None:
-    """Validate rule packs and list their rules; exit 1 on the first error (file:line:col)."""
-    from streams.rules.packs import RulePackError, load_ruleset
+    """Validate rule packs, list their rules and run their examples; exit 1 on the first error
+    (file:line:col) or on a failing example."""
+    from streams.cli.rules_test import examples_pass
+    from streams.rules.packs import RulePackError, compile_texts, read_packs
 
     try:
-        ruleset = load_ruleset(list(files))
+        texts = read_packs(list(files))
+        ruleset = compile_texts(texts)
     except RulePackError as error:
         errors.print(f"[red]error[/] {error}")
         sys.exit(1)
@@ -98,6 +101,8 @@ def rules_check(files: tuple[Path, ...]) -> None:
         f"{len(ruleset.rules)} rules, {len(ruleset.terms)} terms, "
         f"rule-set version {ruleset.version}: OK"
     )
+    if not examples_pass(ruleset, texts):
+        sys.exit(1)
 
 
 @rules.command("explain")
@@ -152,9 +157,11 @@ def rules_explain(rule_id: str, text_or_file: str, ruleset: RuleSet, title: str,
 def rules_push(files: tuple[Path, ...], delete: bool) -> None:
     """Publish rule packs to the live rules topic (key: file name without extension).
 
-    Each pack is validated together with the worker's rule files first; an invalid pack is
-    refused with its error and nothing is sent. Workers swap to the new rule set at once.
+    Each pack is validated together with the worker's rule files first, and its examples run
+    against the rule set it makes; an invalid pack or a failing example is refused with its
+    error and nothing is sent. Workers swap to the new rule set at once.
     """
+    from streams.cli.rules_test import examples_pass
     from streams.rules.packs import RulePackError
     from streams.tools.replay import make_producer
     from streams.tools.topics import ensure_topics
@@ -170,6 +177,10 @@ def rules_push(files: tuple[Path, ...], delete: bool) -> None:
             records.append((path.stem, text))
     except RulePackError as error:
         errors.print(f"[red]refused[/] {error}")
+        sys.exit(1)
+    pushed = [(str(path), text) for path, (_, text) in zip(files, records, strict=True) if text]
+    if not examples_pass(ruleset, pushed):
+        errors.print("[red]refused[/]: the examples above fail; nothing was sent")
         sys.exit(1)
     ensure_topics(settings, {settings.rules_topic: (1, {"cleanup.policy": "compact"})})
     producer = make_producer(settings)
