@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from streams.cli import bench, evaluate, generated, records, rules, rules_test, run
+from streams.cli import backtest, bench, evaluate, generated, records, rules, rules_test, run
 from streams.settings import get_settings
 
 
@@ -76,5 +76,5 @@ COMMANDS = (
 )
 for _command in COMMANDS:
     main.add_command(_command)
-for _command in (rules_test.rules_test,):
+for _command in (rules_test.rules_test, backtest.rules_backtest):
     rules.rules.add_command(_command)
