@@ -147,6 +147,25 @@ class Alert(BaseModel):
         return hashlib.sha256(key).hexdigest()[:32]
 
 
+Verdict = Literal["correct", "wrong"]
+VERDICTS: tuple[Verdict, ...] = ("correct", "wrong")
+
+
+class Feedback(BaseModel):
+    """A reader's verdict on an alert. On the feedback topic keyed by ``alert_id``, which is
+    compacted: the last verdict on an alert wins. The alert's rule comes from the alert."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    alert_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="The alert's ``alert_id``.")
+    verdict: Verdict = Field(
+        description="'correct': the alert reports what its rule is for; 'wrong': a false alarm."
+    )
+    reason: str | None = Field(None, max_length=2000, description="Why, for the rule's author.")
+    by: str | None = Field(None, max_length=200, description="Who judged it.")
+    given_at: datetime = Field(default_factory=utcnow, description="When it was judged.")
+
+
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 
 

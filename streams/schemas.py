@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from streams.models import Alert, Article, RulePack
+from streams.models import Alert, Article, Feedback, RulePack
 
-MODELS = {"article": Article, "alert": Alert, "rule-pack": RulePack}
+MODELS = {"article": Article, "alert": Alert, "feedback": Feedback, "rule-pack": RulePack}
 
 
 def generated() -> dict[str, str]:

@@ -11,7 +11,17 @@ import sys
 
 import click
 
-from streams.cli import backtest, bench, evaluate, generated, records, rules, rules_test, run
+from streams.cli import (
+    backtest,
+    bench,
+    evaluate,
+    feedback,
+    generated,
+    records,
+    rules,
+    rules_test,
+    run,
+)
 from streams.settings import get_settings
 
 
@@ -69,6 +79,7 @@ COMMANDS = (
     records.dlq,
     rules.classify,
     rules.rules,
+    feedback.feedback,
     generated.schemas,
     generated.dashboard,
     evaluate.eval_command,

@@ -19,7 +19,7 @@ SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 @click.command()
 @click.option("--check", is_flag=True, help="Exit 1 if schemas/ differs from the models.")
 def schemas(check: bool) -> None:
-    """Write the JSON Schemas of article, alert and rule pack into schemas/."""
+    """Write the JSON Schemas of article, alert, feedback and rule pack into schemas/."""
     from streams.schemas import generated
 
     stale = []

@@ -37,4 +37,5 @@ def pipeline_topics(settings: Settings) -> dict[str, tuple[int, dict[str, str]]]
         settings.bursts_topic: (partitions, {}),
         settings.dead_letter_topic: (1, {}),
         settings.rules_topic: (1, {"cleanup.policy": "compact"}),
+        settings.alert_feedback_topic: (partitions, {"cleanup.policy": "compact"}),
     }
