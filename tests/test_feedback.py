@@ -12,11 +12,12 @@ from aiokafka.partitioner import DefaultPartitioner
 from streams.models import Feedback
 from streams.settings import Settings
 from streams.tools.broker import free_port
-from streams.tools.replay import articles_from, make_producer, publish
+from streams.tools.replay import make_producer
 from streams.validate import BadRecord, parse_feedback
 
-from .conftest import SEEDS, alert_ids, offline_seed_alert_ids, read_topic, scrape, settings_for
+from .conftest import read_topic, scrape, settings_for
 from .test_guarantees import cli_env, pantau
+from .test_observability_integration import seed_alerts
 from .test_stories_integration import ONE_RECORD_BATCHES
 
 ALERT = "0123456789abcdef0123456789abcdef"
@@ -85,10 +86,8 @@ def test_feedback_counts_each_alert_once_by_its_latest_verdict(broker_url, topic
     env = cli_env(broker_url, topics)
     port = free_port()
     worker = start_worker(PANTAU_METRICS_PORT=str(port), **ONE_RECORD_BATCHES)
+    records = seed_alerts(settings, worker)
     producer = make_producer(settings)
-    publish(producer, settings.articles_topic, articles_from([SEEDS]))
-    expected_ids = offline_seed_alert_ids()
-    records = read_topic(settings, settings.alerts_topic, lambda r: alert_ids(r) >= expected_ids)
     alerts = {r.key.decode(): json.loads(r.value)["rule_id"] for r in records}
     t1, t2, t3 = sorted(a for a, rule in alerts.items() if rule == "troop_deployment")[:3]
     (r1, *_) = sorted(a for a, rule in alerts.items() if rule == "treaty_ratified")

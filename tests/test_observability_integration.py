@@ -115,6 +115,20 @@ def prometheus(tmp_path: Path, metrics_port: int) -> Iterator[str]:
         log.close()
 
 
+def seed_alerts(settings, worker, *broken: bytes) -> list:
+    """Publish the seeds (and any raw records after them); their alerts, once all are there."""
+    producer = make_producer(settings)
+    publish(producer, settings.articles_topic, articles_from([SEEDS]))
+    for value in broken:
+        producer.send(settings.articles_topic, key=b"broken", value=value)
+    producer.flush()
+    producer.close()
+    expected = offline_seed_alert_ids()
+    records = read_topic(settings, settings.alerts_topic, until=lambda r: alert_ids(r) >= expected)
+    assert alert_ids(records) == expected, worker.log()[-3000:]
+    return records
+
+
 def dashboard_targets() -> list[tuple[str, dict]]:
     panels = json.loads(DASHBOARD_PATH.read_text())["panels"]
     return [(p["title"], t) for p in panels if p["type"] != "row" for t in p["targets"]]
@@ -136,15 +150,7 @@ def test_every_dashboard_query_answers_from_a_scraped_worker(
 ):
     settings = settings_for(broker_url, topics)
     worker = start_worker(PANTAU_METRICS_PORT=str(metrics_port))
-    producer = make_producer(settings)
-    publish(producer, settings.articles_topic, articles_from([SEEDS]))
-    producer.send(settings.articles_topic, key=b"broken", value=b"not json")
-    producer.flush()
-    producer.close()
-
-    expected = offline_seed_alert_ids()
-    records = read_topic(settings, settings.alerts_topic, until=lambda r: alert_ids(r) >= expected)
-    assert alert_ids(records) == expected, worker.log()[-3000:]
+    records = seed_alerts(settings, worker, b"not json")
     judge(settings, records)
 
     def scraped_everything() -> bool:
@@ -217,12 +223,7 @@ def test_the_precision_the_dashboard_shows_is_the_alerting_rules_and_the_verdict
 ):
     settings = settings_for(broker_url, topics)
     worker = start_worker(PANTAU_METRICS_PORT=str(metrics_port))
-    producer = make_producer(settings)
-    publish(producer, settings.articles_topic, articles_from([SEEDS]))
-    producer.close()
-    expected_ids = offline_seed_alert_ids()
-    records = read_topic(settings, settings.alerts_topic, lambda r: alert_ids(r) >= expected_ids)
-    expected = judge(settings, records)
+    expected = judge(settings, seed_alerts(settings, worker))
 
     (panel,) = (t for title, t in dashboard_targets() if title.startswith("Precision by rule"))
     shown: dict[str, float] = {}

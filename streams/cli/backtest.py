@@ -33,7 +33,7 @@ DEFAULT_SINCE = "7d"
 @click.option(
     "--since",
     default=None,
-    help=f"How far back from now: 30m, 12h, 7d, 2w (default {DEFAULT_SINCE}).",
+    help=f"How far back from --to (default: now): 30m, 12h, 7d, 2w (default {DEFAULT_SINCE}).",
 )
 @click.option("--from", "start", default=None, help="Start time, ISO 8601 (UTC unless it says).")
 @click.option("--to", "end", default=None, help="End time, ISO 8601 (default: now).")

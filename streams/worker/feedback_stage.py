@@ -41,7 +41,7 @@ class Relayed(BaseModel):
     alerts: dict[str, str] = Field(default_factory=dict)  # alert id -> rule id
     verdict: Feedback | None = None
     raw: str = ""  # the feedback record as it was read, for its dead letter
-    origin: tuple[str, int, int] | None = None  # where it was read: topic, partition, offset
+    origin: tuple[str, int, int] = ("", -1, -1)  # where it was read: topic, partition, offset
 
     def encode(self) -> bytes:
         return self.model_dump_json(exclude_defaults=True).encode()
@@ -112,6 +112,7 @@ class FeedbackStage:
                 log.exception("feedback_failed", partition=message.partition, offset=message.offset)
 
     async def apply(self, relayed: Relayed) -> None:
+        """Remember the alerts' rules; count the verdict, or dead-letter it: no such alert."""
         for alert_id, rule_id in relayed.alerts.items():
             if alert_id not in self.table:  # an index sent again must not forget a verdict
                 self.table[alert_id] = rule_id
@@ -120,10 +121,7 @@ class FeedbackStage:
             return
         state = self.table.get(feedback.alert_id)
         if state is None:
-            topic, partition, offset = relayed.origin or (self.topic.get_topic_name(), -1, -1)
-            origin = Origin(
-                topic, partition, offset, feedback.alert_id.encode(), relayed.raw.encode()
-            )
+            origin = Origin(*relayed.origin, feedback.alert_id.encode(), relayed.raw.encode())
             detail = f"no alert {feedback.alert_id} was published (or indexed) by this deployment"
             await self.dead_letters.park(origin, "unknown_alert", detail, time.perf_counter())
             return
