@@ -2,6 +2,7 @@
 
 The worker dead-letters a :class:`BadRecord` with its ``reason``; ``pantau classify`` prints it
 with where the line was. Both call :func:`parse_record`, so they refuse the same records.
+Verdicts on alerts pass the same first checks (:func:`parse_feedback`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 
 from pydantic import ValidationError
 
-from streams.models import Article, first_problem
+from streams.models import Article, Feedback, first_problem
 
 
 class BadRecord(ValueError):
@@ -23,6 +24,34 @@ class BadRecord(ValueError):
 
 def parse_record(raw: bytes | str, max_body_bytes: int) -> Article:
     """Validate one raw record into an :class:`Article`, or raise :class:`BadRecord`."""
+    data = json_object(raw)
+    body = data.get("body")
+    if isinstance(body, str) and len(body.encode("utf-8")) > max_body_bytes:
+        raise BadRecord("too_large", f"body is over the {max_body_bytes}-byte limit")
+    try:
+        return Article.model_validate(data)
+    except ValidationError as error:
+        _, message = first_problem(error, "article")
+        reason = "empty_text" if "both empty" in message else "invalid_fields"
+        raise BadRecord(reason, message) from None
+
+
+def parse_feedback(raw: bytes | str, key: bytes | None) -> Feedback:
+    """Validate one record of the feedback topic, keyed by its alert id when it has a key."""
+    data = json_object(raw)
+    try:
+        feedback = Feedback.model_validate(data)
+    except ValidationError as error:
+        location, message = first_problem(error, "feedback")
+        reason = "bad_verdict" if location == ("verdict",) else "invalid_fields"
+        raise BadRecord(reason, message) from None
+    if key is not None and key != feedback.alert_id.encode():
+        raise BadRecord("invalid_fields", f"the key is not the alert_id {feedback.alert_id}")
+    return feedback
+
+
+def json_object(raw: bytes | str) -> dict:
+    """A record's JSON object, or the :class:`BadRecord` that says why it is not one."""
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
@@ -36,12 +65,4 @@ def parse_record(raw: bytes | str, max_body_bytes: int) -> Article:
         raise BadRecord("not_json", str(error)) from None
     if not isinstance(data, dict):
         raise BadRecord("not_object", f"expected a JSON object, got {type(data).__name__}")
-    body = data.get("body")
-    if isinstance(body, str) and len(body.encode("utf-8")) > max_body_bytes:
-        raise BadRecord("too_large", f"body is over the {max_body_bytes}-byte limit")
-    try:
-        return Article.model_validate(data)
-    except ValidationError as error:
-        _, message = first_problem(error, "article")
-        reason = "empty_text" if "both empty" in message else "invalid_fields"
-        raise BadRecord(reason, message) from None
+    return data

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge, Histogram, Info, start_http_server
 
+from streams.models import VERDICTS
+
 if TYPE_CHECKING:
     from streams.rules.compiler import RuleSet
 
@@ -33,6 +35,17 @@ SEND_RETRIES = Counter(
     ["what"],
 )
 RULE_RELOADS = Counter("pantau_rule_reloads", "Rule-set reloads.", ["outcome"])
+ALERT_FEEDBACK = Counter(
+    "pantau_alert_feedback",
+    "Alerts given a verdict: once per alert, again only when a reader changes it (under the "
+    "new verdict). Minus pantau_alert_feedback_withdrawn: alerts by their latest verdict.",
+    ["rule_id", "verdict"],
+)
+ALERT_FEEDBACK_WITHDRAWN = Counter(
+    "pantau_alert_feedback_withdrawn",
+    "Verdicts replaced by a different, later verdict on the same alert.",
+    ["rule_id", "verdict"],
+)
 CLASSIFY_SECONDS = Histogram(
     "pantau_classification_seconds",
     "Time to classify one article.",
@@ -98,6 +111,8 @@ DEAD_LETTER_REASONS = (
     "empty_text",
     "invalid_fields",
     "internal_error",
+    "bad_verdict",
+    "unknown_alert",
 )
 """Known reasons, exported at 0 from the start so the first dead letter shows in increase()."""
 
@@ -117,6 +132,9 @@ def rules_loaded(ruleset: RuleSet) -> None:
         ALERTS_PUBLISHED.labels(compiled.rule.id, compiled.rule.severity)
         BURSTS.labels(compiled.rule.id)
         STORIES_OPENED.labels(compiled.rule.id)
+        for verdict in VERDICTS:
+            ALERT_FEEDBACK.labels(compiled.rule.id, verdict)
+            ALERT_FEEDBACK_WITHDRAWN.labels(compiled.rule.id, verdict)
 
 
 def serve(host: str, port: int) -> None:
