@@ -17,7 +17,7 @@ from streams.models import Article, RuleExample
 from streams.rules.compiler import RuleSet
 from streams.rules.explain import Explanation, explain
 from streams.rules.matcher import match_document
-from streams.rules.packs import PackText, parse_pack, position
+from streams.rules.packs import PackText, pack_name, position
 from streams.text.document import Document
 
 Expectation = Literal["fires", "quiet"]
@@ -69,11 +69,16 @@ class ExampleRun:
 
 def run_examples(ruleset: RuleSet, texts: Iterable[tuple[str, str] | PackText]) -> ExampleRun:
     """Run the examples of every enabled rule of these packs ((source, YAML text) pairs, as
-    compiled into ``ruleset``, whose concepts they share). A disabled rule's are not run."""
+    compiled into ``ruleset``, whose concepts they share). A disabled rule's are not run.
+
+    Each pack is taken from ``ruleset`` by name, as checked with the packs it refers to; its
+    text only locates the failures."""
     run = ExampleRun()
     enabled = {compiled.rule.id for compiled in ruleset.rules}
-    for source, text, *_ in texts:
-        for index, rule in enumerate(parse_pack(text, source).rules):
+    for item in texts:
+        source, text = item[0], item[1]
+        pack = ruleset.packs.get(pack_name(PackText(*item)))
+        for index, rule in enumerate(pack.rules if pack else []):
             if rule.id not in enabled:
                 continue
             if not rule.examples.fires and not rule.examples.quiet:
