@@ -16,8 +16,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     ValidationError,
     WithJsonSchema,
     model_validator,
@@ -71,6 +73,16 @@ def has_text(value: str) -> bool:
     return any(unicodedata.category(m.group()) != "Cf" for m in MAYBE_TEXT.finditer(value))
 
 
+def require_text(title: str, body: str) -> None:
+    """What an article and a rule's example both need: some text to match, not only
+    whitespace, control or format characters."""
+    if not has_text(title) and not has_text(body):
+        raise PydanticCustomError(
+            "empty_text",
+            "title and body are both empty (nothing but whitespace, control or format characters)",
+        )
+
+
 class Article(BaseModel):
     """One news article event on the articles topic. Only ``id`` and some text are required."""
 
@@ -108,12 +120,7 @@ class Article(BaseModel):
 
     @model_validator(mode="after")
     def _has_text(self) -> Article:
-        if not has_text(self.title) and not has_text(self.body):
-            raise PydanticCustomError(
-                "empty_text",
-                "title and body are both empty (nothing but whitespace, control or format "
-                "characters)",
-            )
+        require_text(self.title, self.body)
         return self
 
 
@@ -211,7 +218,62 @@ class Alert(BaseModel):
         return hashlib.sha256(key).hexdigest()[:32]
 
 
+Verdict = Literal["correct", "wrong"]
+VERDICTS: tuple[Verdict, ...] = ("correct", "wrong")
+
+
+class Feedback(BaseModel):
+    """A reader's verdict on an alert. On the feedback topic keyed by ``alert_id``, which is
+    compacted: the last verdict on an alert wins. The alert's rule comes from the alert."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    alert_id: str = Field(pattern=r"^[0-9a-f]{32}$", description="The alert's ``alert_id``.")
+    verdict: Verdict = Field(
+        description="'correct': the alert reports what its rule is for; 'wrong': a false alarm."
+    )
+    reason: str | None = Field(None, max_length=2000, description="Why, for the rule's author.")
+    by: str | None = Field(None, max_length=200, description="Who judged it.")
+    given_at: datetime = Field(default_factory=utcnow, description="When it was judged.")
+
+
 RULE_ID = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+
+
+class RuleExample(BaseModel):
+    """A text a rule must fire on or stay quiet on, as an article (a string is its body)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = ""
+    body: str = ""
+    language: str | None = Field(
+        None, pattern=LANGUAGE_CODE, description="ISO 639-1 code; detected when absent."
+    )
+
+    @model_validator(mode="after")
+    def _has_text(self) -> RuleExample:
+        require_text(self.title, self.body)
+        return self
+
+
+ExampleText = Annotated[
+    Annotated[Annotated[str, Field(min_length=1)], Tag("text")]
+    | Annotated[RuleExample, Tag("article")],
+    Discriminator(lambda value: "text" if isinstance(value, str) else "article"),
+]
+"""The body alone, or an article; tagged so that a bad article's error is about the article."""
+
+
+class RuleExamples(BaseModel):
+    """A rule's own tests, run by ``pantau rules test``, ``rules check`` and ``rules push``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    fires: list[ExampleText] = Field(default_factory=list, description="Texts it must fire on.")
+    quiet: list[ExampleText] = Field(
+        default_factory=list, description="Texts it must stay quiet on."
+    )
 
 
 class Rule(BaseModel):
@@ -233,6 +295,9 @@ class Rule(BaseModel):
     min_terms: int = Field(1, ge=1, description="Distinct evidence terms needed to fire.")
     near_scope: Literal["sentence", "field"] = Field(
         "sentence", description="Whether NEAR may reach across sentences of a field."
+    )
+    examples: RuleExamples = Field(
+        default_factory=RuleExamples, description="Texts it must fire on and must not."
     )
 
 

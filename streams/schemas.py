@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import json
 
-from streams.models import Alert, Article, RulePack, WorkerStatus
+from streams.models import Alert, Article, Feedback, RulePack, WorkerStatus
 
-MODELS = {"article": Article, "alert": Alert, "rule-pack": RulePack, "worker-status": WorkerStatus}
+MODELS = {
+    "article": Article,
+    "alert": Alert,
+    "feedback": Feedback,
+    "rule-pack": RulePack,
+    "worker-status": WorkerStatus,
+}
 
 
 def generated() -> dict[str, str]:

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     dlq_topic: str = Field("", description="Dead-letter topic; empty means '<articles>.dlq'.")
     stories_topic: str = Field("alerts.stories", description="Alerts that open a new story.")
     bursts_topic: str = Field("alerts.bursts", description="Burst events.")
+    feedback_topic: str = Field(
+        "", description="Verdicts on alerts (compacted, key: alert_id); empty: '<alerts>.feedback'."
+    )
     publish_new_stories: bool = Field(
         True, description="Also publish each story's first alert to the stories topic."
     )
@@ -142,6 +145,10 @@ class Settings(BaseSettings):
     @property
     def dead_letter_topic(self) -> str:
         return self.dlq_topic or f"{self.articles_topic}.dlq"
+
+    @property
+    def alert_feedback_topic(self) -> str:
+        return self.feedback_topic or f"{self.alerts_topic}.feedback"
 
     @property
     def bootstrap_servers(self) -> list[str]:

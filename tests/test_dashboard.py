@@ -22,6 +22,8 @@ ISSUE_PANELS = {
     "Consumer lag",
     "Rule-set version",
     "Workers up",
+    "Precision by rule (from feedback)",
+    "Feedback volume",
 }
 
 

@@ -222,6 +222,7 @@ def test_compose_creates_every_topic_with_explicit_partitions(compose):
     assert specs["articles.dlq"][0] == 1
     assert specs["pantau.rules"] == (1, ["cleanup.policy=compact"])
     assert specs["pantau.workers"] == (1, ["cleanup.policy=compact"])
+    assert specs["alerts.feedback"] == (8, ["cleanup.policy=compact"])
     # Topics read together into tables must share the partition count (co-partitioning).
     assert specs["alerts.stories"][0] == specs["alerts.bursts"][0] == specs["articles"][0]
     # Everything the workers read or write exists before they start.

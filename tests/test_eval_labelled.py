@@ -62,7 +62,7 @@ def test_a_bad_record_is_named_by_its_line(tmp_path):
     result = CliRunner().invoke(eval_command, [str(path)])
     assert result.exit_code == 1
     assert (
-        f"{path}:2: not a labelled record (record: Value error, title and body are both empty)"
+        f"{path}:2: not a labelled record (record: title and body are both empty"
     ) in result.output
     other = tmp_path / "other.tsv"
     other.write_text("text\tlabels\nsomething\tx\n")

@@ -80,8 +80,8 @@ def test_replay_lists_what_the_worker_will_refuse_and_strict_sends_nothing(tmp_p
     assert result.exit_code == 1
     assert f"warning: {path}: 2 record(s) the worker will not take as they are:" in result.output
     assert (
-        "line 1: dead-lettered as empty_text: article: Value error, title and body are both "
-        "empty; fields the worker ignores: headline, text"
+        "line 1: dead-lettered as empty_text: article: title and body are both empty (nothing "
+        "but whitespace, control or format characters); fields the worker ignores: headline, text"
     ) in result.output
     assert "line 2: dead-lettered as invalid_fields: id: Field required" in result.output
     assert "refused (--strict): 2 record(s) would be dead-lettered, 1 have fields" in result.output

@@ -46,7 +46,8 @@ def test_push_shows_the_live_set_the_worker_runs_and_list_agrees(
 
     # A second pack uses the first's concept; deleting the first would break it: refused.
     (tmp_path / "user.yaml").write_text(USES_SANCTIONS)
-    assert pantau(env, "rules", "push", str(tmp_path / "user.yaml")).returncode == 0
+    user = pantau(env, "rules", "push", str(tmp_path / "user.yaml"))
+    assert user.returncode == 0, user.stdout + user.stderr
     deleted = pantau(env, "rules", "push", "--delete", str(SANCTIONS))
     assert deleted.returncode == 1
     assert "refers to @sanctions.sanction, but no pack is named 'sanctions'" in deleted.stderr

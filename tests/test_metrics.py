@@ -25,6 +25,7 @@ BOUNDED_LABELS = {
     "partition",
     "version",
     "what",
+    "verdict",
 }
 SUFFIXES = {
     "counter": ("_total",),

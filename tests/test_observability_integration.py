@@ -31,7 +31,7 @@ from .conftest import (
 PROMETHEUS_BIN = shutil.which("prometheus")
 DEPLOY = ROOT / "deploy" / "prometheus"
 # What Grafana would put in place of its macros, sized for a 1 s scrape and a young worker.
-GRAFANA_MACROS = {"$__rate_interval": "1m", "$__range": "5m"}
+GRAFANA_MACROS = {"$__rate_interval": "1m", "$__range": "5m", "$__interval": "1m"}
 
 pytestmark = [
     pytest.mark.integration,
@@ -115,6 +115,20 @@ def prometheus(tmp_path: Path, metrics_port: int) -> Iterator[str]:
         log.close()
 
 
+def seed_alerts(settings, worker, *broken: bytes) -> list:
+    """Publish the seeds (and any raw records after them); their alerts, once all are there."""
+    producer = make_producer(settings)
+    publish(producer, settings.articles_topic, articles_from([SEEDS]))
+    for value in broken:
+        producer.send(settings.articles_topic, key=b"broken", value=value)
+    producer.flush()
+    producer.close()
+    expected = offline_seed_alert_ids()
+    records = read_topic(settings, settings.alerts_topic, until=lambda r: alert_ids(r) >= expected)
+    assert alert_ids(records) == expected, worker.log()[-3000:]
+    return records
+
+
 def dashboard_targets() -> list[tuple[str, dict]]:
     panels = json.loads(DASHBOARD_PATH.read_text())["panels"]
     return [(p["title"], t) for p in panels if p["type"] != "row" for t in p["targets"]]
@@ -136,15 +150,8 @@ def test_every_dashboard_query_answers_from_a_scraped_worker(
 ):
     settings = settings_for(broker_url, topics)
     worker = start_worker(PANTAU_METRICS_PORT=str(metrics_port))
-    producer = make_producer(settings)
-    publish(producer, settings.articles_topic, articles_from([SEEDS]))
-    producer.send(settings.articles_topic, key=b"broken", value=b"not json")
-    producer.flush()
-    producer.close()
-
-    expected = offline_seed_alert_ids()
-    records = read_topic(settings, settings.alerts_topic, until=lambda r: alert_ids(r) >= expected)
-    assert alert_ids(records) == expected, worker.log()[-3000:]
+    records = seed_alerts(settings, worker, b"not json")
+    judge(settings, records)
 
     def scraped_everything() -> bool:
         alerts = finite_values(
@@ -165,10 +172,11 @@ def test_every_dashboard_query_answers_from_a_scraped_worker(
     ]
     assert not missing, "queries without data:\n" + "\n".join(missing)
 
-    # The alerting rules load and evaluate against real series without errors.
+    # The alerting and recording rules load and evaluate against real series without errors.
     rules = [r for g in api(prometheus, "/api/v1/rules")["groups"] for r in g["rules"]]
-    deployed = yaml.safe_load((DEPLOY / "alerts.yml").read_text())["groups"][0]["rules"]
-    assert {r["name"] for r in rules} == {r["alert"] for r in deployed}
+    groups = yaml.safe_load((DEPLOY / "alerts.yml").read_text())["groups"]
+    deployed = [rule.get("alert") or rule["record"] for g in groups for rule in g["rules"]]
+    assert sorted(r["name"] for r in rules) == sorted(deployed)
     assert all(r["health"] == "ok" for r in rules), rules
 
     # Logs: JSON lines only; one canonical line per alert and per dead letter.
@@ -181,3 +189,60 @@ def test_every_dashboard_query_answers_from_a_scraped_worker(
     assert all(line["latency_seconds"] >= 0 for line in alert_lines)
     assert [line["reason"] for line in lines if line["event"] == "dead_letter"] == ["not_json"]
     assert any(line["logger"].startswith("faust.") for line in lines), "Faust logs bypass JSON"
+
+
+def judge(settings, records) -> dict[str, float]:
+    """Readers' verdicts on the seeds' alerts, one of them changed; the precision they give.
+
+    troop_deployment: correct, wrong changed to correct, wrong (2 of 3); treaty_ratified: wrong.
+    """
+    alerts = {r.key.decode(): json.loads(r.value)["rule_id"] for r in records}
+    t1, t2, t3 = sorted(a for a, rule in alerts.items() if rule == "troop_deployment")[:3]
+    (r1, *_) = sorted(a for a, rule in alerts.items() if rule == "treaty_ratified")
+    producer = make_producer(settings)
+    for alert_id, verdict in [
+        (t1, "correct"),
+        (t2, "wrong"),
+        (t3, "wrong"),
+        (r1, "wrong"),
+        (t2, "correct"),
+    ]:
+        value = json.dumps({"alert_id": alert_id, "verdict": verdict}).encode()
+        producer.send(settings.alert_feedback_topic, key=alert_id.encode(), value=value)
+    producer.flush()
+    producer.close()
+    return {"troop_deployment": 2 / 3, "treaty_ratified": 0.0}
+
+
+def by_rule(data: dict) -> dict[str, float]:
+    return {s["metric"]["rule_id"]: float(s["value"][1]) for s in data["result"]}
+
+
+def test_the_precision_the_dashboard_shows_is_the_alerting_rules_and_the_verdicts(
+    broker_url, topics, start_worker, prometheus, metrics_port
+):
+    settings = settings_for(broker_url, topics)
+    worker = start_worker(PANTAU_METRICS_PORT=str(metrics_port))
+    expected = judge(settings, seed_alerts(settings, worker))
+
+    (panel,) = (t for title, t in dashboard_targets() if title.startswith("Precision by rule"))
+    shown: dict[str, float] = {}
+
+    def settled() -> bool:
+        shown.clear()
+        shown.update(by_rule(run_target(prometheus, panel)))
+        return shown.keys() == expected.keys() and all(
+            math.isclose(shown[rule], value, abs_tol=1e-9) for rule, value in expected.items()
+        )
+
+    assert eventually(settled, timeout=30), (shown, worker.log()[-2000:])
+    recorded = "pantau:alert_feedback_precision:24h"
+    found: dict[str, float] = {}
+
+    def recorded_too() -> bool:
+        found.update(by_rule(api(prometheus, "/api/v1/query", query=recorded)))
+        return found.keys() == expected.keys() and all(
+            math.isclose(found[rule], shown[rule], abs_tol=1e-9) for rule in expected
+        )
+
+    assert eventually(recorded_too, timeout=15), (found, shown)

@@ -11,7 +11,19 @@ import sys
 
 import click
 
-from streams.cli import bench, evaluate, generated, live, records, rules, run, terms
+from streams.cli import (
+    backtest,
+    bench,
+    evaluate,
+    feedback,
+    generated,
+    live,
+    records,
+    rules,
+    rules_test,
+    run,
+    terms,
+)
 from streams.settings import get_settings
 
 
@@ -69,13 +81,19 @@ COMMANDS = (
     records.dlq,
     rules.classify,
     rules.rules,
+    feedback.feedback,
     generated.schemas,
     generated.dashboard,
     evaluate.eval_command,
     bench.bench,
 )
 # `pantau rules ...` commands kept in modules of their own
-RULES_COMMANDS = (live.rules_list, terms.rules_terms)
+RULES_COMMANDS = (
+    live.rules_list,
+    terms.rules_terms,
+    rules_test.rules_test,
+    backtest.rules_backtest,
+)
 for _command in COMMANDS:
     main.add_command(_command)
 for _command in RULES_COMMANDS:

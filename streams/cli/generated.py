@@ -19,7 +19,8 @@ SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 @click.command()
 @click.option("--check", is_flag=True, help="Exit 1 if schemas/ differs from the models.")
 def schemas(check: bool) -> None:
-    """Write the JSON Schemas of article, alert, rule pack and worker status into schemas/."""
+    """Write the JSON Schemas of article, alert, feedback, rule pack and worker status into
+    schemas/."""
     from streams.schemas import generated
 
     stale = []

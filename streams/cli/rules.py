@@ -83,14 +83,16 @@ def rules() -> None:
 @rules.command("check")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def rules_check(files: tuple[Path, ...]) -> None:
-    """Validate rule packs together and list their rules; every error as file:line:col, then
-    exit 1. Packs see each other's concepts as @pack.concept; the built-in pack is `default`.
-    Warns about Indonesian/Malay terms that are not roots or also match words of their own
-    (see `pantau rules terms`)."""
+    """Validate rule packs together, list their rules and run their examples; every error as
+    file:line:col, then exit 1; exit 1 too on a failing example. Packs see each other's concepts
+    as @pack.concept; the built-in pack is `default`. Warns about Indonesian/Malay terms that are
+    not roots or also match words of their own (see `pantau rules terms`)."""
+    from streams.cli.rules_test import examples_pass
     from streams.rules.packs import RulePackError, check_texts, read_packs
 
     try:
-        ruleset, warnings = check_texts(read_packs(list(files)))
+        texts = read_packs(list(files))
+        ruleset, warnings = check_texts(texts)
     except RulePackError as error:
         for problem in error.problems:
             errors.print(f"error {problem}", markup=False, highlight=False)
@@ -104,6 +106,8 @@ def rules_check(files: tuple[Path, ...]) -> None:
         f"{len(ruleset.rules)} rules, {len(ruleset.terms)} terms, "
         f"rule-set version {ruleset.version}: OK"
     )
+    if not examples_pass(ruleset, texts):
+        sys.exit(1)
 
 
 @rules.command("explain")
@@ -175,9 +179,11 @@ def rules_push(files: tuple[Path, ...], delete: bool, wait: float) -> None:
 
     The new live set is compiled first as a worker will compile it (the rule files and the
     packs already on the topic, then these) and printed; a set that does not compile is refused
-    with every error and nothing is sent. Then the running workers' reports are awaited.
+    with every error and nothing is sent, and so is one whose examples fail. Then the running
+    workers' reports are awaited.
     """
     from streams.cli.live import await_workers, current_rules, print_live_set, print_workers
+    from streams.cli.rules_test import examples_pass
     from streams.rules.packs import PackText, RulePackError, pack_name
     from streams.tools.replay import make_producer
     from streams.tools.topics import ensure_topics, pipeline_topics
@@ -196,6 +202,10 @@ def rules_push(files: tuple[Path, ...], delete: bool, wait: float) -> None:
     except RulePackError as error:
         for problem in error.problems:
             errors.print(f"refused {problem}", markup=False, highlight=False)
+        sys.exit(1)
+    pushed = [(str(path), text) for path, (_, text) in zip(files, records, strict=True) if text]
+    if not examples_pass(live.ruleset, pushed):
+        errors.print("[red]refused[/]: the examples above fail; nothing was sent")
         sys.exit(1)
     producer = make_producer(settings)
     for name, text in records:

@@ -426,3 +426,9 @@ def read_packs(paths: list[Path]) -> list[PackText]:
 def load_ruleset(paths: list[Path]) -> RuleSet:
     """Read, validate and compile rule files into one rule set."""
     return compile_texts(read_packs(paths))
+
+
+def position(text: str, path: tuple) -> tuple[int, int]:
+    """(line, column), from 1, of the YAML node at a pydantic-style path in a pack's text."""
+    node = _node_at(yaml.compose(text), path)
+    return node.start_mark.line + 1, node.start_mark.column + 1

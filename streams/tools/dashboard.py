@@ -87,6 +87,76 @@ def stat(title: str, description: str, target: Dataquery, unit: str = "none") ->
     )
 
 
+def judged(window: str, verdict: str = "") -> str:
+    """Alerts readers judged in ``window``, by rule and latest verdict: a changed verdict counts
+    under the new one only. The alerting rules record the same over 24 h (alerts.yml)."""
+    selector = f'{{verdict="{verdict}"}}' if verdict else ""
+    given = f"sum by (rule_id, verdict) (increase(pantau_alert_feedback_total{selector}[{window}]))"
+    withdrawn = (
+        "sum by (rule_id, verdict) "
+        f"(increase(pantau_alert_feedback_withdrawn_total{selector}[{window}]))"
+    )
+    return f"clamp_min(({given} - {withdrawn}) or {given}, 0)"
+
+
+PRECISION = (
+    f"sum by (rule_id) ({judged('$__range', 'correct')})"
+    f" / (sum by (rule_id) ({judged('$__range')}) > 0)"
+)
+"""Each rule's precision from readers' verdicts over the dashboard's time range (the rules
+with verdicts only)."""
+
+
+def feedback_panels() -> list:
+    """Precision by rule from readers' verdicts, and how many verdicts come in."""
+    from grafana_foundation_sdk.builders.bargauge import Panel as BarGauge
+    from grafana_foundation_sdk.builders.dashboard import ThresholdsConfig
+    from grafana_foundation_sdk.models.common import GraphDrawStyle, VizOrientation
+    from grafana_foundation_sdk.models.dashboard import Threshold, ThresholdsMode
+
+    precision = (
+        BarGauge()
+        .title("Precision by rule (from feedback)")
+        .description(
+            "Of each rule's alerts that readers judged in the time range (`pantau feedback`), "
+            "the share judged correct; an alert counts once, by its latest verdict. "
+            "PantauRulePrecisionLow fires below 70% over 24 h with at least 10 votes."
+        )
+        .with_target(query(PRECISION, "{{rule_id}}", instant=True))
+        .orientation(VizOrientation.HORIZONTAL)
+        .unit("percentunit")
+        .min(0)
+        .max(1)
+        .thresholds(
+            ThresholdsConfig()
+            .mode(ThresholdsMode.ABSOLUTE)
+            .steps(
+                [
+                    Threshold(value=None, color="red"),
+                    Threshold(value=0.7, color="yellow"),
+                    Threshold(value=0.9, color="green"),
+                ]
+            )
+        )
+        .height(8)
+        .span(12)
+    )
+    volume = timeseries(
+        "Feedback volume",
+        "Verdicts readers gave per interval, by verdict, and verdicts changed (each counted "
+        "under its new verdict too).",
+        "short",
+        [
+            query(
+                "sum by (verdict) (increase(pantau_alert_feedback_total[$__interval]))",
+                "{{verdict}}",
+            ),
+            query("sum(increase(pantau_alert_feedback_withdrawn_total[$__interval]))", "changed"),
+        ],
+    ).draw_style(GraphDrawStyle.BARS)
+    return [precision, volume]
+
+
 def build() -> DashboardModel:
     """The dashboard model (grafana-foundation-sdk), ready for JSON encoding."""
     from grafana_foundation_sdk.builders.bargauge import Panel as BarGauge
@@ -259,12 +329,16 @@ def build() -> DashboardModel:
         ("Articles and alerts", [articles, per_rule, by_severity, top_rules, bursts]),
         ("Latency", [end_to_end, classification]),
         ("Kafka", [lag, partitions, kafka_latency]),
+        ("Feedback", feedback_panels()),
     ]
     datasource = DataSourceRef(type_val="prometheus", uid="${datasource}")
     board = (
         Dashboard("Pantau")
         .uid(UID)
-        .description("Pantau workers: articles in, alerts out, latency and Kafka consumption.")
+        .description(
+            "Pantau workers: articles in, alerts out, latency, Kafka consumption and readers' "
+            "verdicts."
+        )
         .tags(["pantau", "generated"])
         .refresh("30s")
         .time("now-3h", "now")

@@ -38,4 +38,5 @@ def pipeline_topics(settings: Settings) -> dict[str, tuple[int, dict[str, str]]]
         settings.dead_letter_topic: (1, {}),
         settings.rules_topic: (1, {"cleanup.policy": "compact"}),
         settings.status_topic: (1, {"cleanup.policy": "compact"}),
+        settings.alert_feedback_topic: (partitions, {"cleanup.policy": "compact"}),
     }

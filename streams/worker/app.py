@@ -1,9 +1,10 @@
 """The worker's Faust app, built on request: nothing happens when this module is imported.
 
 :func:`build_app` compiles the rules and wires the app: its topics and tables, the two stages
-(:mod:`~streams.worker.classify_stage` and :mod:`~streams.worker.story_stage`), the rules
-follower, the broker watch, the sensor and the client workarounds. :func:`run` is
-``pantau worker``: build, wait for the brokers, read the rules topic, hand over to Faust.
+(:mod:`~streams.worker.classify_stage` and :mod:`~streams.worker.story_stage`), the feedback
+agents (:mod:`~streams.worker.feedback_stage`), the rules follower, the broker watch, the
+sensor and the client workarounds. :func:`run` is ``pantau worker``: build, wait for the
+brokers, read the rules topic, hand over to Faust.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from streams.worker.broker_watch import BrokerWatch, wait_for_broker
 from streams.worker.classify_stage import ClassifyStage
 from streams.worker.delivery import DeadLetters
 from streams.worker.faust_config import faust_options
+from streams.worker.feedback_stage import FeedbackIndex, FeedbackStage
 from streams.worker.logs import configure_logging, dict_config
 from streams.worker.publish import Publisher
 from streams.worker.rules_follower import RulesFollower
@@ -62,20 +64,41 @@ def build_app(settings: Settings, rules: RulesFollower | None = None) -> WorkerA
         expires=settings.burst_window_seconds * (settings.burst_history + 2),
     )
     rule_watch = app.Table("rule-watch", key_type=str, default=None)
+    # Verdicts on alerts: read from the feedback topic, counted next to an index of the alerts
+    # on an internal topic keyed by alert id (see streams.worker.feedback_stage).
+    feedback_topic = topic(settings.alert_feedback_topic)
+    verdicts_topic = app.topic(
+        f"{settings.app_id}-feedback", key_type=str, value_type=bytes, internal=True
+    )
+    feedback_table = app.Table("alert-feedback", key_type=str, default=None)
 
     workarounds.install(
         app,
-        [alerts_topic, stories_topic, bursts_topic, dead_letter_topic, matches_topic, status_topic],
+        [
+            alerts_topic,
+            stories_topic,
+            bursts_topic,
+            dead_letter_topic,
+            matches_topic,
+            status_topic,
+            verdicts_topic,
+        ],
         settings,
     )
     sensors.install(app, lag_topics={articles_topic.get_topic_name()})
 
     dead_letters = DeadLetters(dead_letter_topic, settings.max_record_bytes)
     classify_stage = ClassifyStage(settings, rules, matches_topic, dead_letters)
-    publisher = Publisher(alerts_topic, stories_topic, bursts_topic, settings.publish_new_stories)
+    index = FeedbackIndex(verdicts_topic, settings.partitions)
+    publisher = Publisher(
+        alerts_topic, stories_topic, bursts_topic, settings.publish_new_stories, index
+    )
     story_stage = StoryStage(settings, stories_table, rule_counts, rule_watch, publisher)
+    feedback_stage = FeedbackStage(verdicts_topic, feedback_table, dead_letters)
     app.agent(articles_topic, name="classify")(classify_stage.run)
     app.agent(matches_topic, name="stories")(story_stage.run)
+    app.agent(feedback_topic, name="feedback-relay")(feedback_stage.relay)
+    app.agent(verdicts_topic, name="feedback")(feedback_stage.judge)
     app.task(BrokerWatch(settings).run)
     app.task(rules.follow)
     app.task(StatusReporter(settings, rules, status_topic).run)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge, Histogram, Info, start_http_server
 
+from streams.models import VERDICTS
 from streams.validate import REASONS
 
 if TYPE_CHECKING:
@@ -35,6 +36,17 @@ SEND_RETRIES = Counter(
     ["what"],
 )
 RULE_RELOADS = Counter("pantau_rule_reloads", "Rule-set reloads.", ["outcome"])
+ALERT_FEEDBACK = Counter(
+    "pantau_alert_feedback",
+    "Alerts given a verdict: once per alert, again only when a reader changes it (under the "
+    "new verdict). Minus pantau_alert_feedback_withdrawn: alerts by their latest verdict.",
+    ["rule_id", "verdict"],
+)
+ALERT_FEEDBACK_WITHDRAWN = Counter(
+    "pantau_alert_feedback_withdrawn",
+    "Verdicts replaced by a different, later verdict on the same alert.",
+    ["rule_id", "verdict"],
+)
 CLASSIFY_SECONDS = Histogram(
     "pantau_classification_seconds",
     "Time to classify one article.",
@@ -91,7 +103,7 @@ FAUST_ASSIGNED_PARTITIONS = Gauge(
     "pantau_faust_assigned_partitions", "Topic partitions assigned to this worker."
 )
 
-DEAD_LETTER_REASONS = (*REASONS, "internal_error")
+DEAD_LETTER_REASONS = (*REASONS, "internal_error", "bad_verdict", "unknown_alert")
 """Known reasons, exported at 0 from the start so the first dead letter shows in increase()."""
 
 for _reason in DEAD_LETTER_REASONS:
@@ -110,6 +122,9 @@ def rules_loaded(ruleset: RuleSet) -> None:
         ALERTS_PUBLISHED.labels(compiled.rule.id, compiled.rule.severity)
         BURSTS.labels(compiled.rule.id)
         STORIES_OPENED.labels(compiled.rule.id)
+        for verdict in VERDICTS:
+            ALERT_FEEDBACK.labels(compiled.rule.id, verdict)
+            ALERT_FEEDBACK_WITHDRAWN.labels(compiled.rule.id, verdict)
 
 
 def serve(host: str, port: int) -> None:

@@ -17,6 +17,7 @@ from streams.bursts import BurstEvent
 from streams.models import Alert
 from streams.worker import metrics
 from streams.worker.delivery import Outgoing, deliver
+from streams.worker.feedback_stage import FeedbackIndex
 
 log = structlog.get_logger("pantau.worker")
 
@@ -27,6 +28,7 @@ class Publisher:
     stories_topic: faust.TopicT
     bursts_topic: faust.TopicT
     publish_new_stories: bool  # also send each story's first alert to the stories topic
+    feedback_index: FeedbackIndex | None = None  # each alert's rule id, for verdicts on it
 
     async def publish(
         self, alerts: list[Alert], since: list[float | None], burst: BurstEvent | None
@@ -41,6 +43,8 @@ class Publisher:
             outgoing.append(Outgoing(self.alerts_topic, key, value))
             if self.publish_new_stories and alert.story_status == "new":
                 outgoing.append(Outgoing(self.stories_topic, key, value))
+        if self.feedback_index is not None:
+            outgoing.extend(self.feedback_index.records(alerts))
         if burst is not None:
             value = burst.model_dump_json().encode()
             outgoing.append(Outgoing(self.bursts_topic, burst.rule_id.encode(), value))
