@@ -287,20 +287,28 @@ def tails(*workers: Worker) -> str:
 MAX_DUPLICATE_SHARE = 0.10  # of a run's alerts, received twice after a kill -9 (docs/delivery.md)
 
 
-def test_a_worker_killed_mid_replay_is_replaced_without_losing_an_alert(
-    broker_url, topics, rules, start_worker, alert_log, record_property, capsys
-):
-    settings = settings_for(broker_url, topics)
+def a_third_into_a_backlog(settings, rules, start_worker, alert_log, count: int, tag: str):
+    """A backlog of ``count`` articles on 4 partitions and one worker running until a third of
+    their alerts arrived: (articles, expected alerts, the alert log, the worker, its start)."""
     create_topics(settings, {settings.articles_topic: 4, settings.alerts_topic: 4})
-    articles = cycled_seeds(2000, "k")
+    articles = cycled_seeds(count, tag)
     expected = rules.expected(articles)
     produce(settings, articles)
     alerts = alert_log(settings)
-
     first = start_worker(**rules.env)
     started = time.time()
     alerts.wait_for(lambda: len(alerts.unique) >= len(expected) // 3, 90, [first])
     assert first.process.poll() is None, tails(first)
+    return articles, expected, alerts, first, started
+
+
+def test_a_worker_killed_mid_replay_is_replaced_without_losing_an_alert(
+    broker_url, topics, rules, start_worker, alert_log, record_property, capsys
+):
+    settings = settings_for(broker_url, topics)
+    articles, expected, alerts, first, started = a_third_into_a_backlog(
+        settings, rules, start_worker, alert_log, 2000, "k"
+    )
     killed_at = kill_9(first)
     second = start_worker(**rules.env)  # same app id: the same group and its committed offsets
 
@@ -352,15 +360,9 @@ def test_a_worker_stopped_with_sigterm_and_restarted_publishes_nothing_again(
     broker_url, topics, rules, start_worker, alert_log, record_property, capsys
 ):
     settings = settings_for(broker_url, topics)
-    create_topics(settings, {settings.articles_topic: 4, settings.alerts_topic: 4})
-    articles = cycled_seeds(1000, "t")
-    expected = rules.expected(articles)
-    produce(settings, articles)
-    alerts = alert_log(settings)
-
-    first = start_worker(**rules.env)
-    alerts.wait_for(lambda: len(alerts.unique) >= len(expected) // 3, 90, [first])
-    assert first.process.poll() is None, tails(first)
+    _, expected, alerts, first, _ = a_third_into_a_backlog(
+        settings, rules, start_worker, alert_log, 1000, "t"
+    )
     received_before_stop = len(alerts.ids)
     first.process.send_signal(signal.SIGTERM)  # as Kubernetes or systemd stops it
     assert first.process.wait(60) == 0, tails(first)
